@@ -1,0 +1,1 @@
+"""Context that goes into prompts: files, conversation history, token budgets."""

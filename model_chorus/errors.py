@@ -1,0 +1,167 @@
+"""The error tree. Every error a person may see carries an actionable message and,
+where one exists, a hint. The CLI maps them to exit codes in one place
+(``cli/errors.py``); nothing else decides exit codes.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ModelChorusError(Exception):
+    """Base of every expected failure. Anything else reaching the CLI is a bug."""
+
+    #: Machine-readable kind, used in ``--json`` error objects and call records.
+    kind: ClassVar[str] = "error"
+    #: Process exit code when this error ends a command.
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --- bad usage or bad input: exit 2 -------------------------------------------------
+
+
+class InputError(ModelChorusError):
+    """The user gave us something we cannot use (empty prompt, missing file ...)."""
+
+    kind = "input_error"
+    exit_code = 2
+
+
+class ConfigError(InputError):
+    """A config file or environment variable is invalid."""
+
+    kind = "config_error"
+
+
+class UnknownProviderError(InputError):
+    kind = "unknown_provider"
+
+
+class ThreadNotFoundError(InputError):
+    kind = "thread_not_found"
+
+
+# --- provider failures: exit 1 --------------------------------------------------------
+
+
+class ProviderError(ModelChorusError):
+    """A provider call failed. ``transient`` says whether retrying may help."""
+
+    kind = "provider_error"
+    transient: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        hint: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.provider = provider
+        #: Raw text from the tool (stderr tail, error JSON) for logs and --debug.
+        self.detail = detail
+
+
+class ProviderNotInstalledError(ProviderError):
+    kind = "not_installed"
+
+
+class ProviderDisabledError(ProviderError):
+    kind = "disabled"
+
+
+class ProviderTimeoutError(ProviderError):
+    kind = "timeout"
+    transient = True
+
+
+class ProviderRateLimitError(ProviderError):
+    kind = "rate_limited"
+    transient = True
+
+
+class ProviderOverloadedError(ProviderError):
+    kind = "overloaded"
+    transient = True
+
+
+class ProviderConnectionError(ProviderError):
+    kind = "connection_error"
+    transient = True
+
+
+class ProviderCrashError(ProviderError):
+    """The tool died without printing anything we could read."""
+
+    kind = "crashed"
+    transient = True
+
+
+class ProviderAuthError(ProviderError):
+    kind = "auth_error"
+
+
+class ProviderBadRequestError(ProviderError):
+    """The tool rejected our request (bad flag, bad model name, untrusted folder ...)."""
+
+    kind = "bad_request"
+
+
+class ProviderOutputError(ProviderError):
+    """The tool answered, but not in a shape we can parse."""
+
+    kind = "bad_output"
+
+
+class ProviderUnavailableError(ProviderError):
+    """The circuit breaker is open: the tool failed repeatedly and is being rested."""
+
+    kind = "circuit_open"
+
+
+class AllProvidersFailedError(ProviderError):
+    """Every provider asked (primary and fallbacks) failed."""
+
+    kind = "all_providers_failed"
+
+    def __init__(self, failures: list[ProviderError], *, what: str = "request") -> None:
+        names = ", ".join(f"{f.provider} ({f.kind}: {f.message})" for f in failures)
+        hints = [f.hint for f in failures if f.hint]
+        super().__init__(
+            f"Every provider failed for this {what}: {names}.",
+            provider=",".join(f.provider for f in failures),
+            hint=hints[0] if len(hints) == 1 else ("; ".join(dict.fromkeys(hints)) or None),
+        )
+        self.failures = failures
+
+
+# --- everything else ------------------------------------------------------------------
+
+
+class WorkflowError(ModelChorusError):
+    """A workflow step could not complete; names the step."""
+
+    kind = "workflow_error"
+
+    def __init__(self, message: str, *, step: str, hint: str | None = None) -> None:
+        super().__init__(f"{step}: {message}", hint=hint)
+        self.step = step
+
+
+class StoreError(ModelChorusError):
+    kind = "store_error"
+
+
+class InterruptedByUser(ModelChorusError):
+    kind = "interrupted"
+    exit_code = 130

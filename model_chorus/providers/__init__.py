@@ -1,0 +1,1 @@
+"""Providers: the AI command-line tools model-chorus drives, and their middleware."""

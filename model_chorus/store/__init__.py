@@ -1,0 +1,1 @@
+"""Persistence: the SQLite conversation database and the legacy JSON import."""

@@ -1,0 +1,1 @@
+"""Workflows: pure orchestration over providers and the conversation store."""
