@@ -24,6 +24,7 @@ CHARS_PER_TOKEN = 4
 class _Encoding(Protocol):
     def encode(self, text: str, *, disallowed_special: tuple[()] = ...) -> list[int]: ...
     def decode(self, tokens: list[int]) -> str: ...
+    def decode_bytes(self, tokens: list[int]) -> bytes: ...
 
 
 @functools.cache
@@ -71,3 +72,27 @@ def truncate_to_tokens(text: str, max_tokens: int) -> str:
     if len(tokens) <= max_tokens:
         return text
     return enc.decode(tokens[:max_tokens])
+
+
+def clip_tokens(text: str, max_tokens: int, *, from_end: bool = False) -> tuple[str, int]:
+    """The longest prefix (or suffix) of ``text`` within ``max_tokens``, and its count.
+
+    One encode instead of ``count_tokens`` + ``truncate_to_tokens``: file
+    ingestion calls this on up to a megabyte of text per file. The result is
+    always a true prefix (suffix) of ``text``: a character split between two
+    tokens is dropped rather than turned into U+FFFD, so callers can continue
+    from ``text[len(kept):]``.
+    """
+    if max_tokens <= 0 or not text:
+        return "", 0
+    enc = _encoding()
+    if enc is None:
+        limit = max_tokens * CHARS_PER_TOKEN
+        kept = text[-limit:] if from_end else text[:limit]
+        return kept, -(-len(kept) // CHARS_PER_TOKEN)
+    tokens = enc.encode(text, disallowed_special=())
+    if len(tokens) <= max_tokens:
+        return text, len(tokens)
+    part = tokens[-max_tokens:] if from_end else tokens[:max_tokens]
+    # Only the split character at the cut is incomplete; "ignore" drops just that.
+    return enc.decode_bytes(part).decode("utf-8", "ignore"), max_tokens
