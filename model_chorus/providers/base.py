@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from model_chorus.errors import (
@@ -27,7 +28,8 @@ from model_chorus.providers.runner import ProcessResult, run_process
 class ModelProvider(Protocol):
     """Anything that can answer a prompt. ``name`` is the registry name ("claude" ...)."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     async def generate(self, request: GenerationRequest) -> GenerationResponse: ...
 
@@ -48,6 +50,8 @@ class ProviderSpec:
     login_hint: str
     #: Flags our command line relies on; ``doctor`` checks the tool's --help lists them.
     required_flags: tuple[str, ...] = ()
+    #: Arguments that print the help listing ``required_flags`` (codex: ``exec --help``).
+    help_args: tuple[str, ...] = ("--help",)
 
 
 class CLIProvider(ABC):
@@ -119,13 +123,21 @@ class CLIProvider(ABC):
         argv = self.build_command(request)
         argv[0] = self.resolve_executable()
         timeout = request.timeout or self.timeout
-        result = await run_process(
-            argv,
-            stdin=self.stdin_text(request),
-            env=self.build_env(),
-            timeout=timeout,
-            max_output_bytes=self.max_output_bytes,
-        )
+        try:
+            result = await run_process(
+                argv,
+                stdin=self.stdin_text(request),
+                env=self.build_env(),
+                timeout=timeout,
+                max_output_bytes=self.max_output_bytes,
+            )
+        except OSError as exc:  # found on PATH but not runnable (permissions, bad interpreter)
+            raise ProviderNotInstalledError(
+                f"{self.spec.display_name} (`{argv[0]}`) could not be started: "
+                f"{exc.strerror or exc}.",
+                provider=self.name,
+                hint=f"Reinstall it with `{self.spec.install_command}`.",
+            ) from exc
         if result.timed_out:
             raise ProviderTimeoutError(
                 f"{self.spec.display_name} did not answer within {timeout:g} s and was stopped.",
@@ -136,47 +148,116 @@ class CLIProvider(ABC):
         return self.parse_output(result, request)
 
 
-def merge_args(defaults: list[str], extra: list[str], *, protected: set[str]) -> list[str]:
+@dataclass(frozen=True)
+class ArgRules:
+    """How one tool's flags behave, so ``merge_args`` can tell a duplicate from a new value.
+
+    Flag names are given in their canonical spelling (usually the long form);
+    ``aliases`` maps other spellings (``-m``, ``--allowedTools``) onto it.
+    """
+
+    #: Other spelling -> canonical name.
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    #: Flags that never take a value (``--json``, ``--verbose``).
+    switches: frozenset[str] = frozenset()
+    #: ``-c key=value`` style: the same flag with another key is a different setting.
+    keyed: frozenset[str] = frozenset()
+    #: Flags that may repeat with different values, each one adding (``--disable X``).
+    repeatable: frozenset[str] = frozenset()
+    #: Flags whose value runs until the next flag (``--disallowed-tools A B C``).
+    variadic: frozenset[str] = frozenset()
+
+    def canonical(self, flag: str) -> str:
+        return self.aliases.get(flag, flag)
+
+
+@dataclass(frozen=True)
+class _FlagUse:
+    name: str  # canonical flag name
+    identity: str  # what makes two uses "the same setting"
+    start: int
+    end: int  # exclusive; the span covers the flag and its value(s)
+
+
+def merge_args(
+    defaults: list[str],
+    extra: list[str],
+    *,
+    protected: Iterable[str] = (),
+    rules: ArgRules | None = None,
+) -> list[str]:
     """Append the user's ``extra_args`` to our defaults without doubling a flag.
 
-    A flag present in both keeps the user's value (dropped from ``defaults``),
-    except flags in ``protected`` (the read-only guards and output format),
-    which the user cannot override: such an extra flag is dropped with its value.
+    A setting present in both keeps the user's value (dropped from ``defaults``),
+    except the ``protected`` ones (read-only guards, output format), which the
+    user cannot set at all: such an extra flag is dropped with its value.
+    Within ``extra`` a repeated single-value flag keeps its last use.
+
     Flags are recognised as ``--name value``, ``--name=value`` or ``-x value``.
+    A flag not known to ``rules`` takes the next argument as its value unless
+    that argument starts with ``-``. ``protected`` holds canonical names, or
+    ``"name key"`` / ``"name value"`` for one setting of a keyed or repeatable
+    flag (``"--config sandbox_mode"``, ``"--enable unbounded_connection_retries"``).
     """
-    extra_flags = _flag_spans(extra)
-    default_flags = _flag_spans(defaults)
-    overridden = set(extra_flags) - protected
-    drop_from_defaults = {span for flag, span in default_flags.items() if flag in overridden}
-    drop_from_extra = {span for flag, span in extra_flags.items() if flag in protected}
-    kept_defaults = _without(defaults, drop_from_defaults)
-    kept_extra = _without(extra, drop_from_extra)
-    return kept_defaults + kept_extra
+    rules = rules or ArgRules()
+    guard = {_canonical_identity(p, rules) for p in protected}
+    extra_uses = _flag_uses(extra, rules)
+    user_set = {u.identity for u in extra_uses if not _is_protected(u, guard)}
+    drop_defaults = [u for u in _flag_uses(defaults, rules) if u.identity in user_set]
+    last_use = {u.identity: u for u in extra_uses}
+    drop_extra = [u for u in extra_uses if _is_protected(u, guard) or last_use[u.identity] is not u]
+    return _without(defaults, drop_defaults) + _without(extra, drop_extra)
 
 
-def _flag_spans(args: list[str]) -> dict[str, tuple[int, int]]:
-    """Map each flag to the (start, end) index span it occupies, value included."""
-    spans: dict[str, tuple[int, int]] = {}
+def _canonical_identity(entry: str, rules: ArgRules) -> str:
+    name, _, rest = entry.partition(" ")
+    name = rules.canonical(name)
+    return f"{name} {rest}" if rest else name
+
+
+def _is_protected(use: _FlagUse, guard: set[str]) -> bool:
+    return use.name in guard or use.identity in guard
+
+
+def _flag_uses(args: list[str], rules: ArgRules) -> list[_FlagUse]:
+    """Each flag use in ``args`` with the span it occupies, value(s) included."""
+    uses: list[_FlagUse] = []
     i = 0
     while i < len(args):
         arg = args[i]
-        if arg.startswith("-") and arg != "-" and arg != "--":
-            name = arg.split("=", 1)[0]
-            takes_value = "=" not in arg and i + 1 < len(args) and not args[i + 1].startswith("-")
-            end = i + 2 if takes_value else i + 1
-            spans[name] = (i, end)
-            i = end
-        else:
+        if arg == "--":
+            break  # everything after is positional
+        if not arg.startswith("-") or arg == "-":
             i += 1
-    return spans
+            continue
+        spelled, has_inline, inline = arg.partition("=")
+        name = rules.canonical(spelled)
+        end = i + 1
+        values: list[str] = [inline] if has_inline else []
+        if not has_inline and name not in rules.switches:
+            while end < len(args) and not args[end].startswith("-"):
+                values.append(args[end])
+                end += 1
+                if name not in rules.variadic:
+                    break
+        if name in rules.keyed and values:
+            identity = f"{name} {values[0].split('=', 1)[0].strip()}"
+        elif name in rules.repeatable:
+            identity = f"{name} {' '.join(values)}".rstrip()
+        else:
+            identity = name
+        uses.append(_FlagUse(name, identity, i, end))
+        i = end
+    return uses
 
 
-def _without(args: list[str], spans: set[tuple[int, int]]) -> list[str]:
-    drop = {i for start, end in spans for i in range(start, end)}
+def _without(args: list[str], uses: list[_FlagUse]) -> list[str]:
+    drop = {i for use in uses for i in range(use.start, use.end)}
     return [a for i, a in enumerate(args) if i not in drop]
 
 
 __all__ = [
+    "ArgRules",
     "CLIProvider",
     "ModelProvider",
     "ProviderError",

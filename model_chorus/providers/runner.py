@@ -19,6 +19,8 @@ from dataclasses import dataclass
 #: Grace period between SIGTERM and SIGKILL for a process group we are stopping.
 KILL_GRACE_S = 0.5
 _CHUNK = 64 * 1024
+#: How often to look for the child's exit while something else holds its pipes open.
+_EXIT_POLL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -64,12 +66,25 @@ async def run_process(
     err = _CappedReader(max_output_bytes)
 
     async def communicate() -> None:
-        await asyncio.gather(
+        io = asyncio.gather(
             _feed(proc, stdin),
             out.drain(proc.stdout),  # type: ignore[arg-type]
             err.drain(proc.stderr),  # type: ignore[arg-type]
         )
-        await proc.wait()
+        try:
+            await _exited(proc)
+            # The tool exited; anything it left running in its group goes with it. Those
+            # helpers may hold our pipes open, and we would otherwise wait for them until
+            # the timeout. What they already wrote stays readable in the pipe.
+            if _group_alive(proc.pid):
+                _signal_group(proc.pid, signal.SIGKILL)
+            await io
+            await proc.wait()
+        except BaseException:
+            io.cancel()
+            with contextlib.suppress(BaseException):
+                await io
+            raise
 
     timed_out = False
     try:
@@ -80,10 +95,6 @@ async def run_process(
     except BaseException:
         await kill_process_group(proc)
         raise
-    else:
-        # The tool exited; anything it left running in its group goes with it.
-        if _group_alive(proc.pid):
-            _signal_group(proc.pid, signal.SIGKILL)
     return ProcessResult(
         argv=list(argv),
         returncode=proc.returncode,
@@ -95,12 +106,30 @@ async def run_process(
     )
 
 
+async def _exited(proc: asyncio.subprocess.Process) -> None:
+    """Return once the child has exited.
+
+    ``proc.wait()`` alone also waits for the child's pipes to close, which a
+    helper it left running can delay forever; the return code is known as
+    soon as the child itself is reaped.
+    """
+    waiter = asyncio.ensure_future(proc.wait())
+    try:
+        while proc.returncode is None:
+            done, _ = await asyncio.wait({waiter}, timeout=_EXIT_POLL_S)
+            if done:
+                return
+    finally:
+        waiter.cancel()
+
+
 async def _feed(proc: asyncio.subprocess.Process, text: str | None) -> None:
     if text is None or proc.stdin is None:
         return
     # A tool that exits without reading all of stdin is not our error.
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-        proc.stdin.write(text.encode("utf-8"))
+        # "replace": a lone surrogate (from an odd file name or decode) must not abort the call.
+        proc.stdin.write(text.encode("utf-8", errors="replace"))
         await proc.stdin.drain()
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         proc.stdin.close()

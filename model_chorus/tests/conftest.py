@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from model_chorus.tests.fakes import FakeTools
+
 FAKES_BIN = Path(__file__).parent / "fakes" / "bin"
 
 
@@ -44,3 +46,14 @@ def no_tools_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     empty.mkdir()
     monkeypatch.setenv("PATH", f"{empty}{os.pathsep}/usr/bin{os.pathsep}/bin")
     return empty
+
+
+@pytest.fixture
+def fake_tools(isolated_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeTools:
+    """The fake claude/gemini/codex/cursor-agent first on PATH, logging to a temp folder.
+
+    ``fake_tools.set("claude", mode="rate_limit")``, ``fake_tools.script("gemini",
+    [{"reply": "A"}, {"mode": "auth"}])``, ``fake_tools.calls("codex")``; the
+    protocol is documented at the top of ``tests/fakes/fake_tool.py``.
+    """
+    return FakeTools.install(monkeypatch, tmp_path / "fakes")
