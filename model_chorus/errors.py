@@ -137,10 +137,34 @@ class AllProvidersFailedError(ProviderError):
     def __init__(self, failures: list[ProviderError], *, what: str = "request") -> None:
         names = ", ".join(f"{f.provider} ({f.kind}: {f.message})" for f in failures)
         hints = [f.hint for f in failures if f.hint]
+        message = (
+            f"The {what} failed: {names}."
+            if len(failures) == 1
+            else f"Every provider failed for this {what}: {names}."
+        )
         super().__init__(
-            f"Every provider failed for this {what}: {names}.",
+            message,
             provider=",".join(f.provider for f in failures),
             hint=hints[0] if len(hints) == 1 else ("; ".join(dict.fromkeys(hints)) or None),
+        )
+        self.failures = failures
+
+
+class NotEnoughAnswersError(ProviderError):
+    """Some providers answered, but fewer than the workflow needs (``--min-responses``)."""
+
+    kind = "not_enough_answers"
+
+    def __init__(
+        self, failures: list[ProviderError], *, answered: int, needed: int, what: str
+    ) -> None:
+        names = ", ".join(f"{f.provider} ({f.kind}: {f.message})" for f in failures)
+        hints = list(dict.fromkeys(f.hint for f in failures if f.hint))
+        super().__init__(
+            f"Only {answered} of the {needed} answers needed for this {what} arrived; "
+            f"failed: {names}.",
+            provider=",".join(f.provider for f in failures),
+            hint="; ".join(hints) or "Lower --min-responses or add providers with -p.",
         )
         self.failures = failures
 

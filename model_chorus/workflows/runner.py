@@ -9,24 +9,34 @@ Three execution policies, used by every workflow:
   (cancellation kills their process groups, see ``providers/runner.py``).
 
 Providers reaching the runner are already wrapped in their middleware chain,
-so retries happen below this layer; the runner only decides *which* providers
-to ask and what to do with their outcomes.
+so retries and per-provider deadlines happen below this layer; the runner only
+decides *which* providers to ask and what to do with their outcomes.
+
+Cancellation (Ctrl-C cancels the command's task) reaches every provider call
+the runner started, and the runner waits for them to finish cancelling — that
+is when their process groups are killed — before the cancellation goes on up.
+So no tool outlives an interrupted command.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from model_chorus.errors import AllProvidersFailedError, ProviderError, ProviderTimeoutError
+from model_chorus.errors import (
+    AllProvidersFailedError,
+    NotEnoughAnswersError,
+    ProviderError,
+    ProviderTimeoutError,
+)
 from model_chorus.models import GenerationRequest, GenerationResponse, ProviderFailure
 from model_chorus.providers.base import ModelProvider
 from model_chorus.workflows.events import EventKind, EventSink, WorkflowEvent, ignore_events
 
 RequestFor = GenerationRequest | Callable[[ModelProvider], GenerationRequest]
+_CallTask = asyncio.Task[GenerationResponse | ProviderError]
 
 
 @dataclass
@@ -47,9 +57,8 @@ class RunOutcome:
             raise AllProvidersFailedError([], what=what)
         if len(self.responses) == 0:
             raise AllProvidersFailedError(self.errors, what=what)
-        raise AllProvidersFailedError(
-            self.errors,
-            what=f"{what} (only {len(self.responses)} of the {min_successes} answers needed)",
+        raise NotEnoughAnswersError(
+            self.errors, answered=len(self.responses), needed=min_successes, what=what
         )
 
 
@@ -65,9 +74,10 @@ class WorkflowRunner:
         outcome = RunOutcome()
         for index, provider in enumerate(providers):
             if index > 0:
+                failed = outcome.errors[-1]
                 self._emit(
                     EventKind.FALLBACK,
-                    f"falling back to {provider.name}",
+                    f"{failed.provider} failed ({failed.kind}); falling back to {provider.name}",
                     provider.name,
                 )
             result = await self._call(provider, request)
@@ -91,7 +101,9 @@ class WorkflowRunner:
         results are stable from run to run.
         """
         started = time.monotonic()
-        tasks = [asyncio.ensure_future(self._call(p, request)) for p in providers]
+        if not providers:
+            return RunOutcome()
+        tasks = [self._start(p, request) for p in providers]
         try:
             done, pending = await asyncio.wait(tasks, timeout=timeout)
         except BaseException:
@@ -114,13 +126,13 @@ class WorkflowRunner:
     async def first(self, providers: Sequence[ModelProvider], request: RequestFor) -> RunOutcome:
         """Start all providers; return with the first good answer and cancel the others."""
         started = time.monotonic()
-        tasks = {asyncio.ensure_future(self._call(p, request)): p for p in providers}
         outcome = RunOutcome()
-        pending = set(tasks)
+        order = {self._start(p, request): i for i, p in enumerate(providers)}
+        pending = set(order)
         try:
             while pending:
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
+                for task in sorted(done, key=order.__getitem__):
                     result = task.result()
                     if isinstance(result, GenerationResponse):
                         outcome.responses.append(result)
@@ -133,6 +145,9 @@ class WorkflowRunner:
         outcome.duration_s = time.monotonic() - started
         return outcome
 
+    def _start(self, provider: ModelProvider, request: RequestFor) -> _CallTask:
+        return asyncio.create_task(self._call(provider, request), name=f"ask {provider.name}")
+
     async def _call(
         self, provider: ModelProvider, request: RequestFor
     ) -> GenerationResponse | ProviderError:
@@ -144,23 +159,28 @@ class WorkflowRunner:
         except ProviderError as exc:
             self._emit(EventKind.PROVIDER_FAILED, f"{provider.name}: {exc.message}", provider.name)
             return exc
-        self._emit(
-            EventKind.PROVIDER_FINISHED,
-            f"{provider.name} answered in {response.latency_s:.1f}s",
-            provider.name,
-        )
+        how = "from the cache" if response.cached else f"in {response.latency_s:.1f}s"
+        self._emit(EventKind.PROVIDER_FINISHED, f"{provider.name} answered {how}", provider.name)
         return response
 
     def _emit(self, kind: EventKind, message: str, provider: str | None = None) -> None:
         self.events(WorkflowEvent(kind, message, provider))
 
 
-async def _cancel_all(tasks: Sequence[asyncio.Future[GenerationResponse | ProviderError]]) -> None:
+async def _cancel_all(tasks: Sequence[_CallTask]) -> None:
+    """Cancel and wait until each call has finished cancelling (its processes are gone).
+
+    ``asyncio.wait`` rather than awaiting each task: it neither raises the
+    tasks' own CancelledError nor swallows a new cancellation of the caller.
+    """
     for task in tasks:
         task.cancel()
+    if tasks:
+        await asyncio.wait(tasks)
     for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+        if not task.cancelled():
+            # Retrieve outcomes so asyncio does not log "exception never retrieved".
+            task.exception()
 
 
 def _overall_timeout(provider: str, timeout: float | None) -> ProviderError:
