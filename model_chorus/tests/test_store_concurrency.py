@@ -1,0 +1,144 @@
+"""Several processes on one database: nothing lost, no "database is locked", crash-safe."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from model_chorus.errors import InputError
+from model_chorus.models import Message, Role
+from model_chorus.store.database import ConversationDatabase
+
+WRITERS = 8
+PER_WRITER = 100
+#: Messages per transaction in the crash test; a torn transaction would break the multiple.
+BATCH = 3
+
+
+def _writer(path: str, shared_id: str | None, writer: int, start: Any, out: Any) -> None:
+    """Child process: alternate between the shared thread and a thread of its own."""
+    try:
+        start.wait()  # everyone opens at once: on a fresh file, all race to create the schema
+        db = ConversationDatabase(path)
+        if shared_id is None:  # fresh-file race: the first writer's thread is everyone's
+            shared_id = "shared-thread"
+            with contextlib.suppress(InputError):  # another writer created it first
+                db.create_thread("chat", thread_id=shared_id)
+        own = db.create_thread("chat", title=f"writer {writer}")
+        for i in range(PER_WRITER):
+            target = shared_id if i % 2 == 0 else own.id
+            db.add_message(
+                target,
+                Message(Role.USER, f"w{writer} m{i}", metadata={"writer": writer, "i": i}),
+            )
+        db.close()
+        out.put((writer, own.id, None))
+    except BaseException as exc:
+        out.put((writer, None, repr(exc)))
+
+
+def _run_writers(path: Path, shared_id: str | None) -> dict[int, str]:
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Barrier(WRITERS)
+    out = ctx.Queue()
+    procs = [
+        ctx.Process(target=_writer, args=(str(path), shared_id, w, start, out))
+        for w in range(WRITERS)
+    ]
+    for proc in procs:
+        proc.start()
+    results = [out.get(timeout=90) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=30)
+        assert proc.exitcode == 0
+    errors = [error for _, _, error in results if error]
+    assert errors == []  # in particular no "database is locked"
+    return {writer: own for writer, own, _ in results}
+
+
+def _check_writes(db: ConversationDatabase, shared_id: str, own_ids: dict[int, str]) -> None:
+    shared = db.get_messages(shared_id)
+    assert len(shared) == WRITERS * PER_WRITER // 2
+    assert [m.seq for m in shared] == list(range(1, len(shared) + 1))
+    for writer, own_id in own_ids.items():
+        own = db.get_messages(own_id)
+        assert [m.metadata["i"] for m in own] == list(range(1, PER_WRITER, 2))
+        assert [m.seq for m in own] == list(range(1, len(own) + 1))
+        # each writer's messages keep their order in the shared thread
+        mine = [m.metadata["i"] for m in shared if m.metadata["writer"] == writer]
+        assert mine == list(range(0, PER_WRITER, 2))
+    assert db.stats()["messages"] == WRITERS * PER_WRITER
+    assert len(db.search("m42")) == WRITERS  # the FTS index kept up too
+
+
+def test_eight_processes_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "chorus.db"
+    with ConversationDatabase(path) as db:
+        shared_id = db.create_thread("chat", title="shared").id
+    own_ids = _run_writers(path, shared_id)
+    with ConversationDatabase(path) as db:
+        _check_writes(db, shared_id, own_ids)
+
+
+def test_eight_processes_racing_to_create_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "chorus.db"
+    own_ids = _run_writers(path, None)
+    with ConversationDatabase(path) as db:
+        _check_writes(db, "shared-thread", own_ids)
+        assert db._conn.execute("PRAGMA user_version").fetchone()[0] == db.schema_version
+
+
+def _write_until_killed(path: str, thread_id: str) -> None:
+    """Child process: commit batches forever, reporting each committed batch's last seq."""
+    db = ConversationDatabase(path)
+    n = 0
+    while True:
+        batch = [Message(Role.ASSISTANT, f"answer {n + k} " + "x" * 500) for k in range(BATCH)]
+        stored = db.add_messages(thread_id, batch)
+        n += BATCH
+        sys.stdout.write(f"{stored[-1].seq}\n")
+        sys.stdout.flush()
+
+
+def test_sigkill_mid_write_keeps_every_committed_message(tmp_path: Path) -> None:
+    path = tmp_path / "chorus.db"
+    with ConversationDatabase(path) as db:
+        thread_id = db.create_thread("chat").id
+    code = (
+        "import sys\n"
+        "from model_chorus.tests.test_store_concurrency import _write_until_killed\n"
+        "_write_until_killed(sys.argv[1], sys.argv[2])\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, str(path), thread_id],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    reported: list[int] = []
+    try:
+        while len(reported) < 200:
+            line = child.stdout.readline()
+            assert line, "the writer stopped before it was killed"
+            reported.append(int(line))
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+        child.stdout.close()
+    assert child.returncode == -signal.SIGKILL
+
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    raw.close()
+    with ConversationDatabase(path) as db:
+        seqs = [m.seq for m in db.get_messages(thread_id)]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert len(seqs) >= reported[-1]  # every reported commit is there
+    assert len(seqs) % BATCH == 0  # no transaction half-applied
