@@ -79,6 +79,9 @@ class WorkflowEnv:
     events: EventSink = ignore_events
     #: Tokens the smallest involved provider accepts.
     context_window: int = 100_000
+    #: Providers picked for a role by a workflow option (``--skeptic gemini``,
+    #: ``--synthesizer claude``, ``--expert codex``), keyed by the option's name.
+    roles: dict[str, ModelProvider] = field(default_factory=dict)
 
 
 class Workflow(ABC):
@@ -125,6 +128,12 @@ class Workflow(ABC):
         return build_conversation_history(
             self.store, thread.id, budget, self.env.settings.context.history_strategy
         )
+
+    def role_provider(self, role: str, default_index: int = 0) -> ModelProvider:
+        """The provider chosen for ``role``, else ``providers[default_index]`` (wrapping)."""
+        if role in self.env.roles:
+            return self.env.roles[role]
+        return self.env.providers[default_index % len(self.env.providers)]
 
     def emit(self, kind: EventKind, message: str, provider: str | None = None) -> None:
         self.env.events(WorkflowEvent(kind, message, provider))

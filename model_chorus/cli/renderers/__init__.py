@@ -1,0 +1,80 @@
+"""Console rendering of workflow results, one small module per workflow.
+
+A workflow without its own renderer gets ``render_default``: the answer, then
+a footer on stderr naming provider, model, tokens, time and the thread id.
+Modules in this package register with ``@renderer("name")`` and are found on
+first use, like workflows in the workflow registry.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from rich.markdown import Markdown
+from rich.panel import Panel
+
+if TYPE_CHECKING:
+    from model_chorus.cli.output import OutputFormatter
+    from model_chorus.models import WorkflowResult
+
+Renderer = Callable[["WorkflowResult", "OutputFormatter"], None]
+_RENDERERS: dict[str, Renderer] = {}
+_discovered = False
+
+
+def renderer(workflow: str) -> Callable[[Renderer], Renderer]:
+    def decorate(fn: Renderer) -> Renderer:
+        _RENDERERS[workflow] = fn
+        return fn
+
+    return decorate
+
+
+def render_result(result: WorkflowResult, fmt: OutputFormatter) -> None:
+    global _discovered
+    if not _discovered:
+        for module in pkgutil.iter_modules(__path__):
+            importlib.import_module(f"{__name__}.{module.name}")
+        _discovered = True
+    _RENDERERS.get(result.workflow, render_default)(result, fmt)
+
+
+def render_answer(fmt: OutputFormatter, text: str, *, title: str | None = None) -> None:
+    """Markdown in a panel on a terminal; the raw text when stdout is piped or redirected."""
+    if fmt.out.is_terminal:
+        panel = Panel(Markdown(text), title=title, title_align="left", border_style="blue")
+        # The console soft-wraps plain text; a panel must wrap inside its borders.
+        fmt.out.print(panel, soft_wrap=False)
+    else:
+        fmt.out.print(text, markup=False, highlight=False)
+
+
+def render_footer(result: WorkflowResult, fmt: OutputFormatter) -> None:
+    """Who answered, at what cost, and how to continue — on stderr, out of pipes' way."""
+    for warning in result.warnings:
+        fmt.warning(warning)
+    for failure in result.failures:
+        fmt.warning(f"{failure.provider} did not answer ({failure.kind}): {failure.message}")
+    parts = []
+    if (primary := result.primary) is not None:
+        who = primary.provider + (f" · {primary.model}" if primary.model else "")
+        parts.append(who)
+        if primary.attempts > 1:
+            parts.append(f"{primary.attempts} attempts")
+    usage = result.usage
+    if usage.total_tokens:
+        parts.append(f"{usage.input_tokens:,} in / {usage.output_tokens:,} out tokens")
+    parts.append(f"{result.duration_s:.1f}s")
+    fmt.status(" · ".join(parts))
+    fmt.status(
+        f"Thread {result.thread_id} — continue with: "
+        f'model-chorus {result.workflow} --continue {result.thread_id[:8]} "..."'
+    )
+
+
+def render_default(result: WorkflowResult, fmt: OutputFormatter) -> None:
+    render_answer(fmt, result.content)
+    render_footer(result, fmt)

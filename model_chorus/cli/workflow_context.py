@@ -1,0 +1,252 @@
+"""WorkflowContext: everything a workflow command needs, built from its parsed options.
+
+A workflow command is one call, ``run_workflow(ctx, "name")``: this module
+reads the shared options from ``ctx.params`` (names fixed by cli/options.py),
+works out the prompt (argument and/or piped stdin), the thread to continue,
+the providers, the attached files within the token budget, runs the workflow
+with progress on stderr, and hands the result to the OutputFormatter.
+Options that are not shared go to the workflow as ``request.options``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import TYPE_CHECKING, Any, TextIO
+
+import typer
+
+from model_chorus.cli.context import AppContext, app_context
+from model_chorus.cli.errors import handle_errors
+from model_chorus.errors import InputError, ThreadNotFoundError
+
+if TYPE_CHECKING:
+    from model_chorus.cli.output import OutputFormatter
+
+#: Parameter names of the shared options; the rest are workflow-specific options.
+SHARED_PARAMS = frozenset(
+    {
+        "prompt",
+        "provider",
+        "model",
+        "continue_",
+        "file",
+        "system",
+        "timeout",
+        "json_output",
+        "output",
+        "verbose",
+        "quiet",
+        "no_breaker",
+        "cache",
+    }
+)
+#: Share of the context window that attached files may take; history gets the rest.
+FILES_SHARE = 0.75
+#: ``--continue last`` picks the workflow's most recently updated thread.
+LAST_THREAD = "last"
+#: How long to wait for piped stdin when a prompt argument was also given.
+STDIN_GRACE_S = 0.2
+
+
+def run_workflow(
+    ctx: typer.Context,
+    name: str,
+    *,
+    multi_provider: bool = False,
+    role_params: tuple[str, ...] = (),
+) -> None:
+    """The body of every workflow command.
+
+    ``multi_provider``: ``-p`` is repeatable and the default is the configured
+    fan-out set. ``role_params``: options whose value is a provider name for a
+    role (``--skeptic``); they are resolved and passed as ``env.roles``.
+    """
+    app = app_context(ctx)
+    params = ctx.params
+    fmt = app.formatter(
+        json_output=params.get("json_output", False),
+        verbosity=params.get("verbose", 0),
+        quiet=params.get("quiet", False),
+    )
+    with handle_errors(fmt, workflow=name):
+        WorkflowContext(
+            app, fmt, name, params, multi_provider=multi_provider, role_params=role_params
+        ).execute()
+
+
+class WorkflowContext:
+    def __init__(
+        self,
+        app: AppContext,
+        fmt: OutputFormatter,
+        workflow: str,
+        params: dict[str, Any],
+        *,
+        multi_provider: bool = False,
+        role_params: tuple[str, ...] = (),
+    ) -> None:
+        self.app = app
+        self.fmt = fmt
+        self.workflow = workflow
+        self.params = params
+        self.multi_provider = multi_provider
+        self.role_params = role_params
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return {k: v for k, v in self.params.items() if k not in SHARED_PARAMS}
+
+    def explicit_providers(self) -> list[str]:
+        value = self.params.get("provider")
+        if value is None:
+            return []
+        return [value] if isinstance(value, str) else list(value)
+
+    def execute(self) -> None:
+        import asyncio
+
+        from model_chorus.cli.logsetup import configure_logging
+        from model_chorus.context.ingest import ContextIngestionService
+        from model_chorus.context.tokens import count_tokens
+        from model_chorus.models import new_id
+        from model_chorus.providers.middleware import AttemptLog
+        from model_chorus.providers.resolver import ProviderResolver
+        from model_chorus.workflows.base import ANSWER_RESERVE_TOKENS, WorkflowEnv, WorkflowRequest
+        from model_chorus.workflows.registry import get_workflow
+        from model_chorus.workflows.runner import WorkflowRunner
+
+        settings = self.app.settings
+        configure_logging(
+            max(self.app.verbosity, self.params.get("verbose", 0)),
+            self.app.log_format or settings.logging.format,
+        )
+        workflow_cls = get_workflow(self.workflow)
+        prompt = read_prompt(self.params.get("prompt"), self.options_need_prompt())
+        store = self.app.store
+        thread_id = None
+        if continue_id := self.params.get("continue_"):
+            thread_id = self.resolve_continue(continue_id)
+
+        attempts = AttemptLog()
+        started = time.monotonic()
+        with self.fmt.progress(self.workflow) as events:
+            resolver = ProviderResolver(
+                settings,
+                store=store,
+                attempts=attempts,
+                correlation_id=new_id(),
+                workflow=self.workflow,
+                events=events,
+                use_breaker=not self.params.get("no_breaker", False),
+                use_cache=self.params.get("cache", False),
+            )
+            resolved = resolver.resolve(self.explicit_providers(), multi=self.multi_provider)
+            role_names = {r: self.params[r] for r in self.role_params if self.params.get(r)}
+            roles = resolver.resolve_roles(role_names)
+            window = min(
+                [resolved.context_window, *map(resolver.context_window, role_names.values())]
+            )
+            available = window - count_tokens(prompt) - ANSWER_RESERVE_TOKENS
+            ingested = ContextIngestionService(
+                settings.context, on_progress=self.fmt.status
+            ).ingest(
+                self.params.get("file") or [], token_budget=max(int(available * FILES_SHARE), 0)
+            )
+            for warning in ingested.warnings:
+                self.fmt.warning(warning)
+            request = WorkflowRequest(
+                prompt=prompt,
+                thread_id=thread_id,
+                attachments=ingested.attachments,
+                system_prompt=self.params.get("system"),
+                model=self.params.get("model"),
+                timeout=self.params.get("timeout"),
+                options=self.options,
+            )
+            env = WorkflowEnv(
+                store=store,
+                providers=resolved.providers,
+                settings=settings,
+                runner=WorkflowRunner(events),
+                events=events,
+                context_window=window,
+                roles=roles,
+            )
+            # Ctrl-C cancels the workflow task; cancellation kills every child process group.
+            result = asyncio.run(workflow_cls(env).run(request))
+        result.attempts = list(attempts.items)
+        result.duration_s = time.monotonic() - started
+        self.fmt.result(result, context=ingested.to_dict(), output_file=self.params.get("output"))
+
+    def resolve_continue(self, value: str) -> str:
+        """A thread id, a unique prefix, or ``last`` (this workflow's newest thread)."""
+        if value != LAST_THREAD:
+            return self.app.store.resolve_thread_id(value)
+        newest = self.app.store.list_threads(workflow=self.workflow, limit=1)
+        if not newest:
+            raise ThreadNotFoundError(
+                f"There is no earlier {self.workflow} thread to continue.",
+                hint=f'Start one with: model-chorus {self.workflow} "..."',
+            )
+        return newest[0].id
+
+    def options_need_prompt(self) -> bool:
+        """thinkdeep's manual mode (--step) carries its text in options; others need a prompt."""
+        return not self.options.get("step")
+
+
+def read_prompt(argument: str | None, required: bool = True) -> str:
+    """The prompt from the argument, piped stdin, or both (argument first).
+
+    On a terminal with no argument this is a usage error, never a silent wait.
+    With an argument, piped stdin is read only if data is ready (or the pipe is
+    closed) within a short grace period, so an idle inherited pipe cannot hang us.
+    """
+    piped = _read_stdin(wait=argument is None)
+    parts = [p for p in (argument, piped) if p and p.strip()]
+    text = "\n\n".join(p.strip("\n") for p in parts)
+    if not text.strip():
+        if not required:
+            return ""
+        if argument is not None or piped:
+            raise InputError("The prompt is empty.", hint="Give a question or instruction.")
+        raise InputError(
+            "No prompt given.",
+            hint='Pass it as an argument (model-chorus chat "...") or pipe it on stdin.',
+        )
+    return text
+
+
+def _read_stdin(*, wait: bool) -> str | None:
+    stream: TextIO | None = sys.stdin
+    if stream is None or stream.closed:
+        return None
+    try:
+        if stream.isatty():
+            return None
+    except ValueError:
+        return None
+    if not wait and not _stdin_ready(stream):
+        return None
+    try:
+        return stream.read()
+    except UnicodeDecodeError:
+        raise InputError(
+            "The text piped on stdin is not valid UTF-8.",
+            hint="Convert it first, e.g. with `iconv -t UTF-8`.",
+        ) from None
+
+
+def _stdin_ready(stream: TextIO) -> bool:
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):
+        return True  # an in-memory stream (tests, embedding): reading cannot block
+    if os.name == "nt":
+        return True
+    import select
+
+    ready, _, _ = select.select([fd], [], [], STDIN_GRACE_S)
+    return bool(ready)

@@ -1,0 +1,83 @@
+"""chat: one model, many turns. The simplest workflow and the template for others."""
+
+from __future__ import annotations
+
+from model_chorus.models import GenerationRequest, Message, Role, WorkflowResult
+from model_chorus.providers.base import ModelProvider
+from model_chorus.workflows.base import Workflow, WorkflowInfo, WorkflowRequest, user_message
+from model_chorus.workflows.prompting import render_prompt
+from model_chorus.workflows.registry import register
+
+
+@register
+class ChatWorkflow(Workflow):
+    info = WorkflowInfo(
+        name="chat",
+        summary="Talk to one model; continue the conversation later with --continue.",
+        description=(
+            "Sends your prompt, with any attached files and the earlier turns of the "
+            "thread, to one provider. When it fails, the configured fallback providers "
+            "are tried in order. Each turn is stored once; files are attached by name, "
+            "not copied into history."
+        ),
+        policy="sequential",
+        example='model-chorus chat "Explain WAL mode in SQLite" -p gemini',
+        state="messages of the thread",
+    )
+
+    async def run(self, request: WorkflowRequest) -> WorkflowResult:
+        thread = self.load_thread(request)
+        history = self.history(thread, request)
+        prompt = render_prompt(
+            request.prompt,
+            history=history.messages,
+            omitted=history.omitted,
+            attachments=request.attachments,
+        )
+        primary = self.env.providers[0]
+
+        def request_for(provider: ModelProvider) -> GenerationRequest:
+            return GenerationRequest(
+                prompt=prompt,
+                system_prompt=request.system_prompt,
+                # -m names a model of the chosen provider; fallbacks use their own.
+                model=request.model if provider is primary else None,
+                timeout=request.timeout,
+            )
+
+        outcome = await self.env.runner.sequential(self.env.providers, request_for)
+        outcome.require(1, what="chat message")
+        response = outcome.responses[0]
+
+        continued = thread is not None
+        thread = thread or self.new_thread(request)
+        self.store.add_messages(
+            thread.id,
+            [
+                user_message(request),
+                Message(
+                    role=Role.ASSISTANT,
+                    content=response.content,
+                    provider=response.provider,
+                    model=response.model,
+                    input_tokens=response.usage.input_tokens,
+                    output_tokens=response.usage.output_tokens,
+                    metadata={"attempts": response.attempts, "latency_s": response.latency_s},
+                ),
+            ],
+        )
+        return WorkflowResult(
+            workflow=self.info.name,
+            thread_id=thread.id,
+            content=response.content,
+            responses=[response],
+            failures=outcome.failures,
+            continued=continued,
+            data={
+                "history": {
+                    "messages": len(history.messages),
+                    "tokens": history.token_count,
+                    "omitted": history.omitted,
+                },
+            },
+        )
