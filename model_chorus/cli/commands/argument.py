@@ -1,0 +1,91 @@
+"""``model-chorus argument``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from model_chorus.cli.commands import WORKFLOWS_PANEL
+from model_chorus.cli.options import (
+    WORKFLOW_PANEL,
+    CacheOpt,
+    ContinueOpt,
+    FilesOpt,
+    JsonOpt,
+    ModelOpt,
+    NoBreakerOpt,
+    OutputOpt,
+    PromptArg,
+    ProviderOpt,
+    QuietOpt,
+    SystemOpt,
+    TimeoutOpt,
+    VerboseOpt,
+)
+from model_chorus.cli.workflow_context import run_workflow
+
+#: Mirrors workflows.argument.MAX_ROUNDS (importing the workflow would slow down --help).
+MAX_ROUNDS = 5
+
+
+def _role(name: str, what: str) -> Any:
+    return typer.Option(
+        f"--{name}",
+        help=f"Provider for the {name} ({what}). Default: -p / the configured provider.",
+        rich_help_panel=WORKFLOW_PANEL,
+        show_default=False,
+    )
+
+
+def argument(
+    ctx: typer.Context,
+    prompt: PromptArg = None,
+    provider: ProviderOpt = None,
+    model: ModelOpt = None,
+    continue_: ContinueOpt = None,
+    file: FilesOpt = None,
+    system: SystemOpt = None,
+    timeout: TimeoutOpt = None,
+    json_output: JsonOpt = False,
+    output: OutputOpt = None,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+    no_breaker: NoBreakerOpt = False,
+    cache: CacheOpt = False,
+    creator: Annotated[str | None, _role("creator", "argues for")] = None,
+    skeptic: Annotated[str | None, _role("skeptic", "argues against")] = None,
+    moderator: Annotated[str | None, _role("moderator", "weighs both sides")] = None,
+    rounds: Annotated[
+        int,
+        typer.Option(
+            "--rounds",
+            "-r",
+            min=1,
+            max=MAX_ROUNDS,
+            help="Creator/skeptic exchanges before the moderator sums up.",
+            rich_help_panel=WORKFLOW_PANEL,
+        ),
+    ] = 1,
+) -> None:
+    """Debate a question: creator (for), skeptic (against), moderator (synthesis).
+
+    Each role sees what the earlier ones said; the result lists each role's
+    text, the key points of each side, and the moderator's synthesis.
+
+    Examples:
+
+      model-chorus argument "We should rewrite the billing service in Rust"
+
+      model-chorus argument "Adopt GraphQL?" --skeptic gemini --moderator codex -r 2
+
+      model-chorus argument -c 3f2a "What if we only rewrite the PDF renderer?"
+    """
+    run_workflow(ctx, "argument", role_params=("creator", "skeptic", "moderator"))
+
+
+ORDER = 30
+
+
+def register(app: typer.Typer) -> None:
+    app.command("argument", rich_help_panel=WORKFLOWS_PANEL)(argument)

@@ -1,0 +1,177 @@
+"""``model-chorus consensus`` end to end, with the fake AI tools standing in for the real ones."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from typer.testing import CliRunner
+
+from model_chorus.cli.app import app
+from model_chorus.tests.fakes import FakeTools
+
+THREE = ["-p", "claude", "-p", "gemini", "-p", "codex"]
+
+
+def run(*args: str) -> tuple[int, dict[str, Any]]:
+    result = CliRunner().invoke(app, ["consensus", *args, "--json"])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def vote(label: str) -> str:
+    return f'```json\n{{"vote": "{label}", "reason": "clearest"}}\n```'
+
+
+def test_all_responses_from_three_providers(fake_tools: FakeTools) -> None:
+    for tool in ("claude", "gemini", "codex"):
+        fake_tools.set(tool, reply=f"{tool} thinks WAL is fine locally.")
+
+    code, doc = run("Is WAL safe?", *THREE)
+
+    assert code == 0, doc
+    assert doc["workflow"] == "consensus"
+    assert doc["data"]["strategy"] == "all_responses"
+    assert [a["provider"] for a in doc["data"]["answers"]] == ["claude", "gemini", "codex"]
+    assert "### gemini" in doc["content"]
+    assert "gemini thinks WAL is fine locally." in doc["content"]
+    assert {r["provider"] for r in doc["responses"]} == {"claude", "gemini", "codex"}
+    for tool in ("claude", "gemini", "codex"):
+        assert [c.prompt for c in fake_tools.calls(tool)] == ["Is WAL safe?"]
+
+
+def test_the_fan_out_calls_overlap(fake_tools: FakeTools) -> None:
+    latency = 1.5
+    for tool in ("claude", "gemini", "codex"):
+        fake_tools.set(tool, reply=f"{tool} says yes", latency=latency)
+
+    code, doc = run("Q?", *THREE)
+
+    assert code == 0, doc
+    starts = [
+        c.started_at for tool in ("claude", "gemini", "codex") for c in fake_tools.calls(tool)
+    ]
+    assert len(starts) == 3 and all(s is not None for s in starts)
+    # Each call sleeps `latency` after it starts: had they run one after another, the
+    # starts would lie at least `latency` apart. All began before the first could finish.
+    assert max(starts) - min(starts) < latency  # type: ignore[type-var,operator]
+
+
+def test_majority_vote_over_the_fakes(fake_tools: FakeTools) -> None:
+    fake_tools.script("claude", [{"reply": "Use WAL."}, {"reply": vote("B")}])
+    fake_tools.script("gemini", [{"reply": "Use WAL with checkpoints."}, {"reply": vote("B")}])
+    fake_tools.script("codex", [{"reply": "Use DELETE mode."}, {"reply": "**Vote:** A"}])
+
+    code, doc = run("Which journal mode?", *THREE, "--strategy", "majority")
+
+    assert code == 0, doc
+    data = doc["data"]
+    assert doc["content"] == "Use WAL with checkpoints."
+    assert data["selected"] == {"label": "B", "provider": "gemini"}
+    assert doc["provider"] == "gemini"  # the winner is the headline response
+    assert data["scores"] == {"A": 1.0, "B": 2.0, "C": 0.0}
+    assert data["tie"] is False
+    ballot = fake_tools.calls("codex")[1].prompt or ""
+    assert '<answer label="B">\nUse WAL with checkpoints.\n</answer>' in ballot
+    assert "gemini" not in ballot and "claude" not in ballot
+
+
+def test_weighted_vote_uses_config_weights(fake_tools: FakeTools, tmp_path: Any) -> None:
+    config = tmp_path / "chorus.toml"
+    config.write_text("[providers.codex]\nweight = 5\n", encoding="utf-8")
+    fake_tools.script("claude", [{"reply": "one"}, {"reply": vote("A")}])
+    fake_tools.script("gemini", [{"reply": "two"}, {"reply": vote("A")}])
+    fake_tools.script("codex", [{"reply": "three"}, {"reply": vote("C")}])
+
+    result = CliRunner().invoke(
+        app, ["--config", str(config), "consensus", "Q", *THREE, "-s", "weighted", "--json"]
+    )
+    doc = json.loads(result.stdout)
+
+    assert result.exit_code == 0, doc
+    assert doc["content"] == "three"
+    assert doc["data"]["scores"] == {"A": 2.0, "B": 0.0, "C": 5.0}
+
+
+def test_synthesize_with_a_synthesizer_outside_the_fan_out(fake_tools: FakeTools) -> None:
+    fake_tools.set("claude", reply="claude: yes")
+    fake_tools.set("gemini", reply="gemini: no")
+    fake_tools.set(
+        "codex",
+        reply="## Answer\nIt depends.\n\n## Agreement\n- both care\n\n## Differences\n- yes vs no",
+    )
+
+    code, doc = run(
+        "Q?", "-p", "claude", "-p", "gemini", "-s", "synthesize", "--synthesizer", "codex"
+    )
+
+    assert code == 0, doc
+    assert doc["data"]["synthesis"]["provider"] == "codex"
+    assert doc["data"]["synthesis"]["differences"] == ["yes vs no"]
+    prompt = fake_tools.calls("codex")[0].prompt or ""
+    assert "claude: yes" in prompt and "gemini: no" in prompt
+    assert doc["provider"] == "codex"
+
+
+def test_partial_failure_is_in_the_json(fake_tools: FakeTools) -> None:
+    fake_tools.set("claude", reply="fine")
+    fake_tools.set("gemini", mode="auth")
+    fake_tools.set("codex", reply="also fine")
+
+    code, doc = run("Q?", *THREE)
+
+    assert code == 0, doc
+    assert [a["provider"] for a in doc["data"]["answers"]] == ["claude", "codex"]
+    assert [f["provider"] for f in doc["failures"]] == ["gemini"]
+    assert doc["failures"][0]["kind"] == "auth_error"
+
+
+def test_too_few_responses_exit_1_naming_who_failed(fake_tools: FakeTools) -> None:
+    fake_tools.set("claude", reply="fine")
+    fake_tools.set("gemini", mode="auth")
+    fake_tools.set("codex", mode="bad_request")
+
+    code, doc = run("Q?", *THREE, "--min-responses", "2")
+
+    assert code == 1
+    assert doc["error"]["type"] == "not_enough_answers"
+    assert "gemini" in doc["error"]["message"] and "codex" in doc["error"]["message"]
+    assert {f["provider"] for f in doc["error"]["failures"]} == {"gemini", "codex"}
+
+
+def test_min_responses_above_provider_count_is_a_usage_error(fake_tools: FakeTools) -> None:
+    code, doc = run("Q?", "-p", "claude", "--min-responses", "2")
+
+    assert code == 2
+    assert doc["error"]["type"] == "input_error"
+    assert fake_tools.calls("claude") == []
+
+
+def test_continue_keeps_the_thread_and_its_history(fake_tools: FakeTools) -> None:
+    fake_tools.set("claude", reply="claude: first")
+    fake_tools.set("gemini", reply="gemini: first")
+    code, first = run("First question?", "-p", "claude", "-p", "gemini")
+    assert code == 0, first
+
+    fake_tools.set("claude", reply="claude: second")
+    code, second = run("Follow-up?", "-p", "claude", "-p", "gemini", "-c", first["thread_id"][:8])
+
+    assert code == 0, second
+    assert second["thread_id"] == first["thread_id"]
+    assert second["continued"] is True
+    prompt = fake_tools.calls("gemini")[1].prompt or ""
+    assert "First question?" in prompt and "gemini: first" in prompt
+    assert prompt.rstrip().endswith("Follow-up?")
+
+
+def test_console_output_labels_each_answer(fake_tools: FakeTools) -> None:
+    fake_tools.set("claude", reply="claude answer")
+    fake_tools.set("gemini", reply="gemini answer")
+
+    result = CliRunner().invoke(app, ["consensus", "Q?", "-p", "claude", "-p", "gemini"])
+
+    assert result.exit_code == 0, result.stderr
+    # Piped stdout gets the plain labelled text (headings name provider and model).
+    assert result.stdout.startswith("### claude (")
+    assert "claude answer" in result.stdout and "### gemini (" in result.stdout
+    assert "answered: claude, gemini" in result.stderr
+    assert "--continue" in result.stderr
