@@ -19,7 +19,7 @@ import typer
 
 from model_chorus.cli.context import AppContext, app_context
 from model_chorus.cli.errors import handle_errors
-from model_chorus.errors import InputError, ThreadNotFoundError
+from model_chorus.errors import InputError
 
 if TYPE_CHECKING:
     from model_chorus.cli.output import OutputFormatter
@@ -44,8 +44,6 @@ SHARED_PARAMS = frozenset(
 )
 #: Share of the context window that attached files may take; history gets the rest.
 FILES_SHARE = 0.75
-#: ``--continue last`` picks the workflow's most recently updated thread.
-LAST_THREAD = "last"
 #: How long to wait for piped stdin when a prompt argument was also given.
 STDIN_GRACE_S = 0.2
 
@@ -127,7 +125,8 @@ class WorkflowContext:
         store = self.app.store
         thread_id = None
         if continue_id := self.params.get("continue_"):
-            thread_id = self.resolve_continue(continue_id)
+            # An id, a unique prefix, or 'last': this workflow's newest thread.
+            thread_id = store.resolve_thread_id(continue_id, workflow=self.workflow)
 
         attempts = AttemptLog()
         started = time.monotonic()
@@ -179,18 +178,6 @@ class WorkflowContext:
         result.attempts = list(attempts.items)
         result.duration_s = time.monotonic() - started
         self.fmt.result(result, context=ingested.to_dict(), output_file=self.params.get("output"))
-
-    def resolve_continue(self, value: str) -> str:
-        """A thread id, a unique prefix, or ``last`` (this workflow's newest thread)."""
-        if value != LAST_THREAD:
-            return self.app.store.resolve_thread_id(value)
-        newest = self.app.store.list_threads(workflow=self.workflow, limit=1)
-        if not newest:
-            raise ThreadNotFoundError(
-                f"There is no earlier {self.workflow} thread to continue.",
-                hint=f'Start one with: model-chorus {self.workflow} "..."',
-            )
-        return newest[0].id
 
     def options_need_prompt(self) -> bool:
         """thinkdeep's manual mode (--step) carries its text in options; others need a prompt."""

@@ -43,6 +43,8 @@ from model_chorus.store import schema
 BUSY_TIMEOUT_S = 10.0
 #: Shortest id prefix accepted (like git's abbreviated hashes).
 MIN_PREFIX_LEN = 4
+#: Stands for the most recently updated thread wherever a thread id is accepted.
+LAST_THREAD = "last"
 #: Marks the matched words in search snippets (Markdown bold reads well as plain text too).
 HIGHLIGHT = ("**", "**")
 _SNIPPET_CHARS = 160
@@ -421,9 +423,12 @@ class ConversationDatabase:
                 found.update(row[0] for row in rows)
         return found
 
-    def resolve_thread_id(self, id_or_prefix: str) -> str:
-        """The full id of a thread given its id or a unique prefix of at least 4 characters."""
+    def resolve_thread_id(self, id_or_prefix: str, *, workflow: str | None = None) -> str:
+        """The full id of a thread given its id, a unique prefix of at least 4 characters,
+        or ``last``: the most recently updated thread (of ``workflow``, when given)."""
         wanted = id_or_prefix.strip()
+        if wanted == LAST_THREAD:
+            return self._last_thread_id(workflow)
         with self._read("looking up a thread") as conn:
             if wanted and self._exists(conn, wanted):
                 return wanted
@@ -448,8 +453,21 @@ class ConversationDatabase:
             hint="Give more characters of the id.",
         )
 
-    def get_thread(self, id_or_prefix: str, *, with_messages: bool = True) -> Thread:
-        thread_id = self.resolve_thread_id(id_or_prefix)
+    def _last_thread_id(self, workflow: str | None) -> str:
+        newest = self.list_threads(workflow=workflow, limit=1)
+        if not newest:
+            what = f"{workflow} thread" if workflow else "thread"
+            raise ThreadNotFoundError(
+                f"There is no {what} yet, so '{LAST_THREAD}' names nothing.",
+                hint=f'Start one with: model-chorus {workflow or "chat"} "..."',
+            )
+        return newest[0].id
+
+    def get_thread(
+        self, id_or_prefix: str, *, with_messages: bool = True, workflow: str | None = None
+    ) -> Thread:
+        """``workflow`` only narrows what ``last`` means; an explicit id may be of any workflow."""
+        thread_id = self.resolve_thread_id(id_or_prefix, workflow=workflow)
         with self._read("reading a thread") as conn:
             row = conn.execute(
                 f"SELECT {_THREAD_COLUMNS} FROM threads WHERE id = ?", (thread_id,)

@@ -13,8 +13,9 @@ Rules for README authors:
   that nothing is skipped silently.
 
 All commands of one README run in order against the fake tools, with stdin
-empty, in ONE temporary home and working directory, so an example can build
-on an earlier one (``--continue last``).
+empty, in ONE temporary home and working directory (holding the small
+project of ``PROJECT_FILES`` for ``-f`` examples), so an example can build on
+an earlier one (``--continue last``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,16 @@ SETUP_PROGRAMS = (
     ".venv/bin/",
 )
 COMMAND_TIMEOUT_S = 60
+#: The small project the README's examples attach with -f (paths relative to the
+#: working directory the examples run in).
+PROJECT_FILES = {
+    "src/auth.py": (
+        "import time\n\n\ndef check_token(token):\n"
+        "    # expiry is compared with this node's clock\n"
+        "    return token.expires_at > time.time()\n"
+    ),
+    "src/session.py": "SESSION_TTL_S = 3600\n",
+}
 _EXIT = re.compile(r"\s+#\s*exit\s+(\d+)\s*$")
 _SHELL_OPERATORS = {"|", "||", "&&", ";", ">", ">>", "<", "&", "(", ")", "2>", "2>&1"}
 
@@ -166,6 +177,9 @@ def run_examples(examples: list[Example], root: Path, *, source: str) -> list[st
     env = _environment(root)
     work = root / "work"
     work.mkdir(exist_ok=True)
+    for name, text in PROJECT_FILES.items():
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        (work / name).write_text(text, encoding="utf-8")
     failures = []
     for example in examples:
         argv = (

@@ -602,3 +602,20 @@ def test_write_lock_timeout_is_a_store_error(
             other.close()
         db.add_message(thread.id, user("after"))
         assert [m.content for m in db.get_messages(thread.id)] == ["after"]
+
+
+def test_last_names_the_newest_thread_overall_or_of_a_workflow(db: ConversationDatabase) -> None:
+    chat = db.create_thread("chat", title="old chat")
+    deep = db.create_thread("thinkdeep", title="investigation")
+    db.add_message(chat.id, user("touch the chat so it is the newest"))
+
+    assert db.resolve_thread_id("last") == chat.id
+    assert db.resolve_thread_id("last", workflow="thinkdeep") == deep.id
+    assert db.get_thread("last", workflow="thinkdeep").title == "investigation"
+    with pytest.raises(ThreadNotFoundError, match="no ideate thread yet"):
+        db.resolve_thread_id("last", workflow="ideate")
+
+
+def test_last_in_an_empty_database_is_not_found(db: ConversationDatabase) -> None:
+    with pytest.raises(ThreadNotFoundError):
+        db.get_thread("last")

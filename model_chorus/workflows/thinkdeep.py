@@ -519,7 +519,9 @@ def investigation_status(
 
     An unknown id raises ThreadNotFoundError; a thread of another workflow is an InputError.
     """
-    thread = store.get_thread(id_or_prefix, with_messages=False)
+    thread = store.get_thread(
+        id_or_prefix, with_messages=False, workflow=ThinkdeepWorkflow.info.name
+    )
     if thread.workflow != ThinkdeepWorkflow.info.name:
         raise InputError(
             f"Thread {thread.id} is a {thread.workflow} conversation, not a thinkdeep "

@@ -134,7 +134,7 @@ def thinkdeep(
 
 def thinkdeep_status(
     ctx: typer.Context,
-    thread_id: Annotated[str, typer.Argument(help="Thread id or a unique prefix of it.")],
+    thread_id: Annotated[str, typer.Argument(help="Thread id, a unique prefix of it, or 'last'.")],
     steps: Annotated[bool, typer.Option("--steps", help="Also list every step.")] = False,
     json_output: JsonOpt = False,
 ) -> None:

@@ -30,7 +30,9 @@ threads_app = typer.Typer(
     no_args_is_help=True,
 )
 
-IdArg = Annotated[str, typer.Argument(help="Thread id or a unique prefix of it.")]
+IdArg = Annotated[
+    str, typer.Argument(help="Thread id, a unique prefix of it, or 'last' for the newest.")
+]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 WorkflowFilter = Annotated[
     str | None,
