@@ -91,9 +91,9 @@ async def run_process(
         await asyncio.wait_for(communicate(), timeout=timeout)
     except TimeoutError:
         timed_out = True
-        await kill_process_group(proc)
+        await _abandon(proc)
     except BaseException:
-        await kill_process_group(proc)
+        await _abandon(proc)
         raise
     return ProcessResult(
         argv=list(argv),
@@ -104,6 +104,23 @@ async def run_process(
         timed_out=timed_out,
         truncated=out.truncated or err.truncated,
     )
+
+
+async def _abandon(proc: asyncio.subprocess.Process) -> None:
+    """Kill the group and close our ends of the pipes while the event loop still runs.
+
+    Left to the garbage collector, a pipe transport of a cancelled run is closed
+    after ``asyncio.run`` has closed the loop, which prints "Event loop is closed"
+    tracebacks on Ctrl-C.
+    """
+    await kill_process_group(proc)
+    if proc.stdin is not None:
+        proc.stdin.close()
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            # The group is dead, so EOF comes at once; reading it lets the transport finish.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(stream.read(), timeout=KILL_GRACE_S)
 
 
 async def _exited(proc: asyncio.subprocess.Process) -> None:

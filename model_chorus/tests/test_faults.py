@@ -34,6 +34,7 @@ from model_chorus.providers.middleware import (
 from model_chorus.providers.registry import create_provider
 from model_chorus.store.database import ConversationDatabase
 from model_chorus.tests.fakes import FakeTools
+from model_chorus.tests.processes import alive
 from model_chorus.workflows.events import EventKind, WorkflowEvent
 from model_chorus.workflows.runner import WorkflowRunner
 
@@ -91,17 +92,6 @@ def run(db_path: Path) -> Iterator[Run]:
 
 def ask(prompt: str = "What is WAL mode?", timeout: float | None = None) -> GenerationRequest:
     return GenerationRequest(prompt=prompt, timeout=timeout)
-
-
-def alive(pid: int | None) -> bool:
-    """True while ``pid`` runs (a zombie waiting to be reaped counts as gone)."""
-    if pid is None:
-        return False
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in {"Z", "X"}
 
 
 async def logged(fake_tools: FakeTools, tool: str, count: int = 1) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +22,7 @@ from model_chorus.models import GenerationRequest
 from model_chorus.providers.base import CLIProvider
 from model_chorus.providers.registry import SPECS, provider_class
 from model_chorus.tests.fakes import FakeTools
+from model_chorus.tests.processes import survivors
 
 TRANSIENT = {
     "rate_limit": ProviderRateLimitError,
@@ -69,26 +68,6 @@ async def test_failure_modes_map_to_the_error_tree(
         assert error.hint == SPECS[tool].login_hint
 
 
-def alive(pid: int) -> bool:
-    """Running (not gone and not a zombie nobody reaped yet)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, IndexError):
-        return False
-    return state not in ("Z", "X")
-
-
-def wait_until_gone(pids: list[int], patience: float = 5.0) -> list[int]:
-    deadline = time.monotonic() + patience
-    while (left := [p for p in pids if alive(p)]) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return left
-
-
 @pytest.mark.parametrize("tool", list(SPECS))
 async def test_a_hanging_tool_times_out_and_leaves_no_process(
     tool: str, fake_tools: FakeTools
@@ -102,7 +81,7 @@ async def test_a_hanging_tool_times_out_and_leaves_no_process(
     assert caught.value.transient
     [call] = fake_tools.calls(tool)
     assert call.child_pid is not None
-    assert wait_until_gone([call.pid, call.child_pid]) == []
+    assert survivors([call.pid, call.child_pid]) == []
 
 
 async def test_codex_dead_endpoint_is_not_retried_forever(fake_tools: FakeTools) -> None:

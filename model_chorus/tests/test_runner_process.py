@@ -4,37 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from model_chorus.providers.runner import run_process
+from model_chorus.tests.processes import survivors
 
 PY = sys.executable
-
-
-def alive(pid: int) -> bool:
-    """Running: not gone, and not a zombie waiting for a parent to reap it."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, IndexError):
-        return False
-    return state not in ("Z", "X")
-
-
-def survivors(pids: list[int], patience: float = 5.0) -> list[int]:
-    """Pids still running once a kill had time to land (signals are delivered asynchronously)."""
-    deadline = time.monotonic() + patience
-    while (left := [p for p in pids if alive(p)]) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return left
 
 
 #: Prints its pid and its grandchild's (which ignores SIGTERM), then sleeps.
