@@ -11,7 +11,9 @@ import time
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from rich.console import Console, ConsoleOptions
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.status import Status
 from rich.text import Text
 
@@ -37,6 +39,11 @@ class _SpinnerText:
         busy = ", ".join(d.active) if d.active else d.label
         verb = "Asking" if d.active else ""
         return Text(f"{verb} {busy}… {time.monotonic() - d.started:.1f}s".strip())
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        # Without this the spinner's grid measures the object, not its text, and
+        # wraps the line a few characters wide.
+        return Measurement.get(console, options, self.__rich__())
 
 
 class ProgressDisplay:

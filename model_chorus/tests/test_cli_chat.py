@@ -85,6 +85,9 @@ def test_continue_carries_the_history_and_stores_each_message_once(
         ("user", "Second question"),
         ("assistant", "Second answer."),
     ]
+    with ConversationDatabase(default_database_path()) as db:
+        records = db.call_records()
+    assert [r.thread_id for r in records] == [None, thread.id]  # a new thread has no id yet
 
 
 def test_continue_last_picks_the_newest_chat_thread(fake_tools: FakeTools) -> None:

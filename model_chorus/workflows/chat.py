@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from model_chorus.models import GenerationRequest, Message, Role, WorkflowResult
-from model_chorus.providers.base import ModelProvider
+from model_chorus.models import Message, Role, WorkflowResult
 from model_chorus.workflows.base import Workflow, WorkflowInfo, WorkflowRequest, user_message
 from model_chorus.workflows.prompting import render_prompt
 from model_chorus.workflows.registry import register
+from model_chorus.workflows.requests import request_builder
 
 
 @register
@@ -34,17 +34,8 @@ class ChatWorkflow(Workflow):
             omitted=history.omitted,
             attachments=request.attachments,
         )
-        primary = self.env.providers[0]
-
-        def request_for(provider: ModelProvider) -> GenerationRequest:
-            return GenerationRequest(
-                prompt=prompt,
-                system_prompt=request.system_prompt,
-                # -m names a model of the chosen provider; fallbacks use their own.
-                model=request.model if provider is primary else None,
-                timeout=request.timeout,
-            )
-
+        # -m names a model of the chosen provider; fallbacks use their own.
+        request_for = request_builder(request, prompt, self.env.providers[0])
         outcome = await self.env.runner.sequential(self.env.providers, request_for)
         outcome.require(1, what="chat message")
         response = outcome.responses[0]

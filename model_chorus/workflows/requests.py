@@ -19,7 +19,11 @@ def request_builder(
     request: WorkflowRequest, prompt: str, primary: ModelProvider
 ) -> Callable[[ModelProvider], GenerationRequest]:
     """A ``RequestFor`` for the WorkflowRunner: ``prompt`` with the request's system
-    prompt and timeout, and ``request.model`` only when asking ``primary``."""
+    prompt and timeout, and ``request.model`` only when asking ``primary``.
+
+    A continued thread's id rides along in the metadata, so call records name it.
+    """
+    metadata = {"thread_id": request.thread_id} if request.thread_id else {}
 
     def build(provider: ModelProvider) -> GenerationRequest:
         return GenerationRequest(
@@ -27,6 +31,7 @@ def request_builder(
             system_prompt=request.system_prompt,
             model=request.model if provider is primary else None,
             timeout=request.timeout,
+            metadata=metadata,
         )
 
     return build
