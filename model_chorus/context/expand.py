@@ -13,6 +13,9 @@ Rules, in the order they apply:
   build output folders, and whatever ``.gitignore`` files say: those of the
   repository the directory sits in (from its root down) and every nested one.
   A folder named explicitly as the spec itself is never skipped.
+* Files whose names usually hold credentials (``.env``, ``*.pem``, SSH keys ...,
+  see ``SECRET_FILE_PATTERNS``) are left out of folders and globs, reported as
+  skipped; a file named directly is always taken.
 * Each file appears once (first occurrence wins, compared by real path).
   Symlinked folders are followed but each real folder is entered once, so
   loops end.
@@ -27,6 +30,7 @@ Rules, in the order they apply:
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import stat
@@ -74,6 +78,26 @@ IGNORED_DIR_NAMES = frozenset(
 IGNORED_DIR_SUFFIXES = (".egg-info",)
 #: A folder holding one of these is a Python or conda environment, whatever its name.
 ENVIRONMENT_MARKERS = ("pyvenv.cfg", "conda-meta")
+#: File names that usually hold credentials. Found inside a folder or by a glob they
+#: are left out (reported as skipped); naming one directly with -f still sends it.
+SECRET_FILE_PATTERNS = (
+    ".env",
+    ".env.*",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "*.keystore",
+    "id_rsa",
+    "id_dsa",
+    "id_ecdsa",
+    "id_ed25519",
+    ".netrc",
+    ".pgpass",
+)
+#: Templates of secret files carry no secrets and help the model understand set-up.
+SECRET_TEMPLATE_SUFFIXES = (".example", ".sample", ".template", ".dist")
+SECRET_REASON = "may hold secrets (name the file with -f to send it)"
 GLOB_MAGIC = re.compile(r"[*?\[]")
 SKIP_HINT = (
     "Folders such as .git, node_modules, virtualenvs and build output are skipped, "
@@ -420,6 +444,8 @@ def _child(
         return None
     if _is_ignored(ignores, entry.path, False):
         return None
+    if looks_secret(entry.name):
+        return Candidate(entry.path, shown, 0, problem=SECRET_REASON), entry.path
     if not is_file:
         if entry.is_symlink() and not os.path.exists(entry.path):
             return Candidate(entry.path, shown, 0, problem="broken symlink"), entry.path
@@ -432,3 +458,9 @@ def _child(
         return Candidate(entry.path, shown, 0, problem="unreadable"), entry.path
     real = os.path.realpath(entry.path) if entry.is_symlink() else f"{parent.real}/{entry.name}"
     return Candidate(entry.path, shown, size), real
+
+
+def looks_secret(name: str) -> bool:
+    if name.endswith(SECRET_TEMPLATE_SUFFIXES):
+        return False
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in SECRET_FILE_PATTERNS)

@@ -325,3 +325,39 @@ def test_missing_non_utf8_spec_gives_a_printable_error() -> None:
 
     assert "caf\ufffd.txt" in info.value.message
     info.value.message.encode("utf-8")  # no lone surrogates to crash the console
+
+
+def test_secret_looking_files_are_left_out_of_folders_and_globs_but_not_when_named() -> None:
+    write("app/settings.py", "DEBUG = False\n")
+    write("app/.env", "API_KEY=sk-live-123\n")
+    write("app/.env.production", "API_KEY=sk-live-456\n")
+    write("app/.env.example", "API_KEY=\n")
+    write("app/certs/server.pem", "-----BEGIN PRIVATE KEY-----\n")
+    write("app/id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    service = ContextIngestionService(ContextSettings())
+
+    walked = service.ingest(["app"], token_budget=100_000)
+    # Globs skip dot-files as the shell does, so only the key files are at stake there.
+    globbed = service.ingest(["app/**/*"], token_budget=100_000)
+    named = service.ingest(["app/.env"], token_budget=100_000)
+
+    def sent(context: ingest.IngestedContext) -> list[str]:
+        text = "".join(a.content for a in context.attachments)
+        assert "sk-live" not in text and "PRIVATE KEY" not in text
+        return sorted(a.path for a in context.attachments)
+
+    def skipped(context: ingest.IngestedContext) -> set[str]:
+        reasons = {f.path: f.reason or "" for f in context.files if f.status == "skipped"}
+        assert all("secrets" in reason for reason in reasons.values())
+        return set(reasons)
+
+    assert sent(walked) == ["app/.env.example", "app/settings.py"]
+    assert skipped(walked) == {
+        "app/.env",
+        "app/.env.production",
+        "app/certs/server.pem",
+        "app/id_ed25519",
+    }
+    assert sent(globbed) == ["app/settings.py"]
+    assert skipped(globbed) == {"app/certs/server.pem", "app/id_ed25519"}
+    assert "sk-live-123" in named.attachments[0].content
