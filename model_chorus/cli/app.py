@@ -75,6 +75,9 @@ def root(
     ] = None,
 ) -> None:
     """Ask several AI command-line tools for help and combine their answers."""
+    from model_chorus.cli.logsetup import configure_logging
+
+    configure_logging(-1 if quiet else verbose, log_format or "text")
     ctx.obj = AppContext(
         config_path=config,
         verbosity=verbose,

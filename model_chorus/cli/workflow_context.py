@@ -116,9 +116,11 @@ class WorkflowContext:
         from model_chorus.workflows.runner import WorkflowRunner
 
         settings = self.app.settings
+        # Again, now that the command's own -v/-q and the config file are known.
+        quiet = self.app.quiet or self.params.get("quiet", False)
+        verbosity = max(self.app.verbosity, self.params.get("verbose", 0))
         configure_logging(
-            max(self.app.verbosity, self.params.get("verbose", 0)),
-            self.app.log_format or settings.logging.format,
+            -1 if quiet else verbosity, self.app.log_format or settings.logging.format
         )
         workflow_cls = get_workflow(self.workflow)
         prompt = read_prompt(self.params.get("prompt"), self.options_need_prompt())
