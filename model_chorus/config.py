@@ -87,6 +87,8 @@ class ContextSettings(_Section):
     max_file_bytes: int = Field(default=1_000_000, gt=0)
     max_total_bytes: int = Field(default=5_000_000, gt=0)
     history_strategy: Literal["truncate", "smart"] = "smart"
+    #: What is kept of a file too large for its share of the budget.
+    chunking: Literal["head", "head+tail"] = "head"
 
 
 class LoggingSettings(_Section):
@@ -525,6 +527,10 @@ _NOTES: dict[str, str] = {
         "How a long conversation is fitted into the context window: truncate keeps the "
         "newest messages; smart also keeps the first question and the most important "
         "older messages."
+    ),
+    "context.chunking": (
+        "What is kept of a file too large for the budget: head keeps its beginning; "
+        "head+tail keeps its beginning and its end (logs, long reports)."
     ),
     "logging": "Log lines on stderr (-v, --debug).",
     "logging.format": "text for people, json for log collectors.",

@@ -150,10 +150,11 @@ class WorkflowContext:
                 [resolved.context_window, *map(resolver.context_window, role_names.values())]
             )
             available = window - count_tokens(prompt) - ANSWER_RESERVE_TOKENS
-            ingested = ContextIngestionService(
-                settings.context, on_progress=self.fmt.status
-            ).ingest(
-                self.params.get("file") or [], token_budget=max(int(available * FILES_SHARE), 0)
+            ingestion = ContextIngestionService(settings.context, on_progress=self.fmt.status)
+            ingested = ingestion.ingest(
+                self.params.get("file") or [],
+                token_budget=max(int(available * FILES_SHARE), 0),
+                chunking=settings.context.chunking,
             )
             for warning in ingested.warnings:
                 self.fmt.warning(warning)

@@ -307,3 +307,21 @@ def test_python_dash_m_runs_the_cli() -> None:
 
     assert proc.returncode == 0
     assert proc.stdout.startswith("model-chorus ")
+
+
+def test_head_and_tail_of_a_large_file_with_the_chunking_setting(
+    fake_tools: FakeTools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [f"line {i:06d} of the log\n" for i in range(200_000)]
+    Path("big.log").write_text("".join(lines), encoding="utf-8")
+    monkeypatch.setenv("MODEL_CHORUS_CONTEXT__CHUNKING", "head+tail")
+
+    code, doc = chat_json("What went wrong at the end?", "-f", "big.log")
+
+    assert code == 0
+    [report] = doc["context"]["files"]
+    assert report["status"] == "truncated"
+    prompt = fake_tools.calls("claude")[0].prompt or ""
+    assert "line 000000 of the log" in prompt
+    assert "line 199999 of the log" in prompt
+    assert "line 100000 of the log" not in prompt
