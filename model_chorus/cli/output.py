@@ -50,7 +50,9 @@ class OutputFormatter:
         self.quiet = quiet
         self.debug = debug
         colour_off = no_color or "NO_COLOR" in os.environ
-        self.out = Console(no_color=colour_off, highlight=False, soft_wrap=True)
+        # Renderables (panels, tables) wrap to the terminal; raw answers go through
+        # text(), which never wraps, so piped output is byte-for-byte the model's.
+        self.out = Console(no_color=colour_off, highlight=False)
         self.err = Console(stderr=True, no_color=colour_off, highlight=False, soft_wrap=True)
 
     # -- results -----------------------------------------------------------------------
@@ -84,6 +86,11 @@ class OutputFormatter:
             self.emit_json({"schema_version": SCHEMA_VERSION, **document})
         else:
             render(self.out)
+
+    def text(self, text: str) -> None:
+        """Raw text on stdout exactly as given: no markup, emoji codes, wrapping or styling."""
+        self.out.file.write(text if text.endswith("\n") else text + "\n")
+        self.out.file.flush()
 
     def emit_json(self, document: dict[str, Any]) -> None:
         # Bypass Rich: the document must be byte-exact JSON, never wrapped or styled.

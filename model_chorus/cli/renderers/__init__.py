@@ -45,11 +45,9 @@ def render_result(result: WorkflowResult, fmt: OutputFormatter) -> None:
 def render_answer(fmt: OutputFormatter, text: str, *, title: str | None = None) -> None:
     """Markdown in a panel on a terminal; the raw text when stdout is piped or redirected."""
     if fmt.out.is_terminal:
-        panel = Panel(Markdown(text), title=title, title_align="left", border_style="blue")
-        # The console soft-wraps plain text; a panel must wrap inside its borders.
-        fmt.out.print(panel, soft_wrap=False)
+        fmt.out.print(Panel(Markdown(text), title=title, title_align="left", border_style="blue"))
     else:
-        fmt.out.print(text, markup=False, highlight=False)
+        fmt.text(text)
 
 
 def render_footer(result: WorkflowResult, fmt: OutputFormatter) -> None:

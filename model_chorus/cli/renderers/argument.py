@@ -40,7 +40,7 @@ def render_argument(result: WorkflowResult, fmt: OutputFormatter) -> None:
                 fmt.out.print(f"[bold]{label.capitalize()}:[/] ", end="")
                 fmt.out.print(synthesis[label], markup=False)
     else:
-        fmt.out.print(debate_markdown(data, result.content), markup=False, highlight=False)
+        fmt.text(debate_markdown(data, result.content))
     roles = data.get("roles", {})
     who = " · ".join(f"{role} {name}" for role, name in roles.items())
     render_multi_footer(result, fmt, who or "argument")

@@ -31,7 +31,7 @@ def render_ideate(result: WorkflowResult, fmt: OutputFormatter) -> None:
         _render_recommendation(data, fmt)
         _render_clusters(data, fmt)
     else:
-        fmt.out.print(result.content, markup=False, highlight=False)
+        fmt.text(result.content)
     brainstormed = ", ".join(data.get("rounds", [{}])[-1].get("providers", []))
     new = len(data.get("new_idea_ids", []))
     dropped = len(data.get("duplicates_dropped", []))
@@ -51,10 +51,7 @@ def _render_recommendation(data: dict[str, Any], fmt: OutputFormatter) -> None:
     body.append(str(rec.get("reason") or ""))
     if rec.get("source") == "scores":
         body.append("\n(chosen by total score)", style="dim")
-    fmt.out.print(
-        Panel(body, title="Recommendation", title_align="left", border_style="green"),
-        soft_wrap=False,
-    )
+    fmt.out.print(Panel(body, title="Recommendation", title_align="left", border_style="green"))
 
 
 def _render_clusters(data: dict[str, Any], fmt: OutputFormatter) -> None:
@@ -76,7 +73,7 @@ def _render_clusters(data: dict[str, Any], fmt: OutputFormatter) -> None:
             _score(cluster.get("total")),
             str(len(cluster.get("idea_ids", []))),
         )
-    fmt.out.print(table, soft_wrap=False)
+    fmt.out.print(table)
     for cluster in clusters:
         fmt.out.print(f"\n[bold]{escape(cluster['id'])} · {escape(cluster.get('theme') or '')}[/]")
         if cluster.get("rationale"):

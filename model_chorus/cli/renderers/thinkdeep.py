@@ -39,7 +39,7 @@ def render_thinkdeep(result: WorkflowResult, fmt: OutputFormatter) -> None:
                 _step_panel(out, step)
         _expert(out, data.get("expert_validation"))
     else:
-        fmt.out.print(result.content, markup=False, highlight=False)
+        fmt.text(result.content)
     providers = ", ".join(dict.fromkeys(r.provider for r in result.responses))
     stopped = {
         "target_reached": f"target {run.get('target_confidence')} reached",
@@ -78,7 +78,7 @@ def render_status(document: dict[str, Any], out: Console) -> None:
                 step.get("confidence") or "",
                 Text(step.get("provider") or step.get("mode") or ""),
             )
-        out.print(table, soft_wrap=False)
+        out.print(table)
     elif last := document.get("last_step"):
         _step_panel(out, last, title_prefix="Last step")
     _expert(out, document.get("expert_validation"))
@@ -111,7 +111,7 @@ def _hypotheses(out: Console, hypotheses: list[dict[str, Any]]) -> None:
             Text(h.get("text", "")),
             Text("\n".join(f"• {e}" for e in h.get("evidence", []))),
         )
-    out.print(table, soft_wrap=False)
+    out.print(table)
 
 
 def _step_panel(out: Console, step: dict[str, Any], *, title_prefix: str = "Step") -> None:
@@ -127,7 +127,7 @@ def _step_panel(out: Console, step: dict[str, Any], *, title_prefix: str = "Step
     title = Text(f"{title_prefix} {step['step_number']} · {step.get('confidence')}")
     if step.get("provider"):
         title.append(f" · {step['provider']}")
-    out.print(Panel(Markdown("\n\n".join(parts)), title=title, title_align="left"), soft_wrap=False)
+    out.print(Panel(Markdown("\n\n".join(parts)), title=title, title_align="left"))
 
 
 def _expert(out: Console, expert: dict[str, Any] | None) -> None:
@@ -141,4 +141,4 @@ def _expert(out: Console, expert: dict[str, Any] | None) -> None:
     for concern in expert.get("concerns") or []:
         body.append(f"\n• {concern}")
     title = f"Expert review · {expert.get('provider')}"
-    out.print(Panel(body, title=title, title_align="left", border_style="magenta"), soft_wrap=False)
+    out.print(Panel(body, title=title, title_align="left", border_style="magenta"))
