@@ -6,13 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from model_chorus.config import (
-    config_locations,
-    describe_environment,
-    effective_with_sources,
-    load_config,
-    read_config_file,
-)
+from model_chorus.config import config_locations, load_config, read_config_file
+from model_chorus.config.sources import describe_environment, effective_with_sources
 from model_chorus.errors import ConfigError
 
 

@@ -7,7 +7,8 @@ import tomllib
 from pathlib import Path
 
 from model_chorus import config, paths
-from model_chorus.config import Settings, read_config_file, render_config_template
+from model_chorus.config import Settings, read_config_file, template
+from model_chorus.config.template import render_config_template
 
 #: A commented-out default: ``# key = value`` or ``# [table]`` (examples are indented more).
 DEFAULT_LINE = re.compile(r"^# (\[[\w.-]+\]|[A-Za-z_][\w-]* = .*)$")
@@ -20,28 +21,28 @@ def _uncommented(template: str) -> str:
 
 
 def test_every_settings_field_has_a_note_and_appears_in_the_template() -> None:
-    template = render_config_template()
-    missing_notes = [key for key in config.template_keys() if key not in config._NOTES]
-    assert missing_notes == [], "add a note to config._NOTES for each new setting"
-    for key in config.template_keys():
+    text = render_config_template()
+    missing_notes = [key for key in template.template_keys() if key not in template.NOTES]
+    assert missing_notes == [], "add a note to template.NOTES for each new setting"
+    for key in template.template_keys():
         name = re.escape(key.rsplit(".", 1)[-1])
         # a value line `# name = ...`, or for a table its header `# [name]`, `# [name.x]`
-        assert re.search(rf"^#\s+(\[{name}[\].]|{name} = )", template, re.M), key
+        assert re.search(rf"^#\s+(\[{name}[\].]|{name} = )", text, re.M), key
 
 
 def test_every_unset_default_has_an_example() -> None:
-    for key in config.template_keys():
+    for key in template.template_keys():
         section, _, name = key.rpartition(".")
         model = {
             "": Settings,
             "providers.*": config.ProviderSettings,
             "workflows.*": config.WorkflowSettings,
-        }.get(section) or config._annotation_class(Settings.model_fields[section].annotation)
+        }.get(section) or template._annotation_class(Settings.model_fields[section].annotation)
         assert model is not None
         field = model.model_fields[name]  # type: ignore[attr-defined]
         default = field.get_default(call_default_factory=True)
         if default is None and key != "database":
-            assert key in config._EXAMPLES, f"add an example for {key} to config._EXAMPLES"
+            assert key in template.EXAMPLES, f"add an example for {key} to template.EXAMPLES"
 
 
 def test_template_as_written_loads_to_the_defaults(tmp_path: Path) -> None:
@@ -78,7 +79,7 @@ def test_examples_are_valid_settings(tmp_path: Path) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
     settings = config.load_config(path).settings
-    assert settings.provider("claude").model == config._EXAMPLES["providers.*.model"]
+    assert settings.provider("claude").model == template.EXAMPLES["providers.*.model"]
     assert settings.workflow("consensus").providers == ["claude", "gemini", "codex"]
     assert settings.database_path == paths.default_database_path()
 

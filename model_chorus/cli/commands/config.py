@@ -34,7 +34,8 @@ def path_command(ctx: typer.Context, json_output: JsonOpt = False) -> None:
     from rich.table import Table
 
     from model_chorus import paths
-    from model_chorus.config import config_locations, describe_environment
+    from model_chorus.config import config_locations
+    from model_chorus.config.sources import describe_environment
     from model_chorus.errors import ConfigError
 
     app = app_context(ctx)
@@ -93,7 +94,7 @@ def show_command(
     from rich.markup import escape
     from rich.table import Table
 
-    from model_chorus.config import effective_with_sources
+    from model_chorus.config.sources import effective_with_sources
 
     app = app_context(ctx)
     fmt = app.formatter(json_output=json_output)
@@ -139,7 +140,8 @@ def init_command(
     from rich.markup import escape
 
     from model_chorus import paths
-    from model_chorus.config import read_config_file, render_config_template
+    from model_chorus.config import read_config_file
+    from model_chorus.config.template import render_config_template
     from model_chorus.errors import InputError
 
     fmt = app_context(ctx).formatter(json_output=json_output)
