@@ -186,6 +186,25 @@ class StoreError(ModelChorusError):
     kind = "store_error"
 
 
+class StateConflictError(StoreError):
+    """Another run changed the thread's workflow state between this run's read and its save.
+
+    Raised instead of overwriting that run's state; nothing of this run's turn is stored.
+    """
+
+    kind = "state_conflict"
+
+    def __init__(self, thread_id: str, key: str, *, hint: str | None = None) -> None:
+        super().__init__(
+            f"Another model-chorus run updated thread {thread_id} while this one was "
+            f"running, so this run's turn was not saved (its {key} state would have "
+            "overwritten the other run's).",
+            hint=hint or "Run the command again: it continues from what the other run stored.",
+        )
+        self.thread_id = thread_id
+        self.key = key
+
+
 class InterruptedByUser(ModelChorusError):
     kind = "interrupted"
     exit_code = 130

@@ -7,7 +7,7 @@ leaves the previous version intact. Migrations only ever add: a file written by
 an older model-chorus keeps every row. A file with a newer version than
 ``SCHEMA_VERSION`` is never touched (the caller refuses to open it).
 
-Timestamps are ISO-8601 UTC text of one fixed width (``_ts`` in database.py),
+Timestamps are ISO-8601 UTC text of one fixed width (``rows.ts``),
 so text order is time order and the ``updated_at`` indexes serve "recent first".
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from typer.testing import CliRunner, Result
 
 from model_chorus.cli.app import app
 from model_chorus.paths import default_database_path
+from model_chorus.store import rows
 from model_chorus.store.database import ConversationDatabase
 from model_chorus.tests.fakes import TOOLS, FakeTools
 
@@ -186,6 +188,24 @@ def test_transient_failure_is_retried_and_the_attempts_are_counted(
     assert doc["content"] == "second time lucky"
     assert doc["responses"][0]["attempts"] == 2
     assert [a["outcome"] for a in doc["attempts"]] == ["rate_limited", "ok"]
+
+
+def test_a_turn_that_cannot_be_stored_leaves_no_empty_thread(
+    fake_tools: FakeTools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new thread and its first turn are one transaction: both or neither."""
+    fake_tools.set("claude", reply="An answer that will not fit.")
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(rows, "insert_messages", disk_full)
+    code, doc = chat_json("Hello")
+
+    assert code == 1
+    assert doc["error"]["type"] == "store_error"
+    assert "disk space" in doc["error"]["hint"]
+    assert stored_threads() == []  # reading needs no insert_messages
 
 
 def test_every_provider_failing_exits_1_with_an_error_object(fake_tools: FakeTools) -> None:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from model_chorus.cli.app import app
+from model_chorus.paths import default_database_path
+from model_chorus.store.database import ConversationDatabase
 from model_chorus.tests.fakes import FakeTools
+from model_chorus.tests.other_run import OTHER_STATE, AnotherRun
 
 THREE = ["-p", "claude", "-p", "gemini", "-p", "codex"]
 
@@ -175,3 +179,35 @@ def test_console_output_labels_each_answer(fake_tools: FakeTools) -> None:
     assert "claude answer" in result.stdout and "### gemini (" in result.stdout
     assert "answered: claude, gemini" in result.stderr
     assert "--continue" in result.stderr
+
+
+def test_a_turn_another_run_saved_meanwhile_exits_1_with_a_conflict(
+    fake_tools: FakeTools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_tools.set("claude", reply="WAL is fine.")
+    code, first = run("Is WAL safe?", "-p", "claude")
+    assert code == 0, first
+    thread_id = first["thread_id"]
+
+    # Right after this run reads the thread's state, another process saves its own turn.
+    read = ConversationDatabase.get_state_and_version
+
+    def read_then_another_run_saves(
+        self: ConversationDatabase, tid: str, key: str
+    ) -> tuple[dict[str, Any] | None, int]:
+        found = read(self, tid, key)
+        AnotherRun(self.path).set_state(tid, key)
+        return found
+
+    monkeypatch.setattr(ConversationDatabase, "get_state_and_version", read_then_another_run_saves)
+    code, doc = run("And on NFS?", "-p", "claude", "--continue", thread_id)
+
+    assert code == 1
+    assert doc["error"]["type"] == "state_conflict"
+    assert "Another model-chorus run updated thread" in doc["error"]["message"]
+    assert thread_id in doc["error"]["message"]
+    assert "Run the command again" in doc["error"]["hint"]
+    with ConversationDatabase(default_database_path()) as db:
+        messages = db.get_messages(thread_id)
+        assert [m.content for m in messages] == ["Is WAL safe?", first["content"]]
+        assert db.get_state(thread_id, "consensus") == OTHER_STATE

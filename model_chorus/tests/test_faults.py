@@ -96,7 +96,7 @@ def ask(prompt: str = "What is WAL mode?", timeout: float | None = None) -> Gene
 
 async def logged(fake_tools: FakeTools, tool: str, count: int = 1) -> None:
     """Wait until ``tool`` has logged ``count`` calls (it is running)."""
-    for _ in range(500):
+    for _ in range(3000):  # generous: a loaded CI machine starts processes slowly
         if len(fake_tools.calls(tool)) >= count:
             return
         await asyncio.sleep(0.01)
@@ -105,7 +105,7 @@ async def logged(fake_tools: FakeTools, tool: str, count: int = 1) -> None:
 
 async def gone(pids: list[int]) -> list[int]:
     """The pids still alive once SIGKILL has had time to land (it is asynchronous)."""
-    for _ in range(100):
+    for _ in range(250):
         if not any(alive(pid) for pid in pids):
             return []
         await asyncio.sleep(0.02)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from model_chorus.errors import InputError
+from model_chorus.errors import InputError, StateConflictError
 from model_chorus.models import Message, Role
 from model_chorus.store.database import ConversationDatabase
 
@@ -142,3 +142,68 @@ def test_sigkill_mid_write_keeps_every_committed_message(tmp_path: Path) -> None
     assert seqs == list(range(1, len(seqs) + 1))
     assert len(seqs) >= reported[-1]  # every reported commit is there
     assert len(seqs) % BATCH == 0  # no transaction half-applied
+
+
+#: Turns each process saves in the lost-update test.
+TURNS = 25
+
+
+def _turn_taker(path: str, thread_id: str, writer: int, start: Any, out: Any) -> None:
+    """Child process: save turns like a workflow (read state, think, save checked), retrying
+    whenever another process saved first."""
+    try:
+        db = ConversationDatabase(path)
+        start.wait()
+        conflicts = 0
+        for i in range(TURNS):
+            while True:
+                state, version = db.get_state_and_version(thread_id, "log")
+                entries = [*(state or {}).get("entries", []), f"w{writer}-{i}"]
+                thread = db.get_thread(thread_id, with_messages=False)
+                try:
+                    db.save_turn(
+                        thread,
+                        [Message(Role.USER, f"w{writer}-{i}")],
+                        state_key="log",
+                        state={"entries": entries},
+                        expected_version=version,
+                    )
+                    break
+                except StateConflictError:
+                    conflicts += 1
+        db.close()
+        out.put((writer, conflicts, None))
+    except BaseException as exc:
+        out.put((writer, 0, repr(exc)))
+
+
+def test_concurrent_turns_lose_no_state_update(tmp_path: Path) -> None:
+    """Read-modify-write of one thread's state from several processes: with the version
+    check every entry survives; each refused save wrote nothing, so messages match."""
+    path = tmp_path / "chorus.db"
+    with ConversationDatabase(path) as db:
+        thread_id = db.create_thread("consensus").id
+    ctx = multiprocessing.get_context("spawn")
+    writers = 4
+    start = ctx.Barrier(writers)
+    out = ctx.Queue()
+    procs = [
+        ctx.Process(target=_turn_taker, args=(str(path), thread_id, w, start, out))
+        for w in range(writers)
+    ]
+    for proc in procs:
+        proc.start()
+    results = [out.get(timeout=90) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=30)
+        assert proc.exitcode == 0
+    assert [error for _, _, error in results if error] == []
+
+    with ConversationDatabase(path) as db:
+        state, version = db.get_state_and_version(thread_id, "log")
+        messages = db.get_messages(thread_id)
+    expected = {f"w{w}-{i}" for w in range(writers) for i in range(TURNS)}
+    assert state is not None
+    assert sorted(state["entries"]) == sorted(expected)  # none lost, none doubled
+    assert version == writers * TURNS
+    assert sorted(m.content for m in messages) == sorted(expected)

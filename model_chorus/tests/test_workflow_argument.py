@@ -14,11 +14,17 @@ from typing import Any
 import pytest
 
 from model_chorus.config import Settings
-from model_chorus.errors import AllProvidersFailedError, InputError, ProviderAuthError
+from model_chorus.errors import (
+    AllProvidersFailedError,
+    InputError,
+    ProviderAuthError,
+    StateConflictError,
+)
 from model_chorus.models import Attachment, Message, Role
 from model_chorus.providers.base import ModelProvider
 from model_chorus.store.database import ConversationDatabase
 from model_chorus.tests.middleware_doubles import ScriptedProvider, fail, ok
+from model_chorus.tests.other_run import OTHER_STATE, AnotherRun, Interfering
 from model_chorus.workflows.argument import ArgumentWorkflow, key_points, side_points
 from model_chorus.workflows.base import WorkflowEnv, WorkflowRequest
 from model_chorus.workflows.events import EventKind, WorkflowEvent
@@ -325,3 +331,27 @@ def test_side_points_dedupe_across_rounds_case_insensitively() -> None:
         Turn("creator", 2, response, ["fast", "Proven"]),
     ]
     assert side_points(turns) == {"for": ["Fast", "Safe", "Proven"], "against": ["Costly"]}
+
+
+async def test_a_turn_saved_by_another_run_meanwhile_is_a_conflict(
+    store: ConversationDatabase,
+) -> None:
+    first = await make(store, [ScriptedProvider("claude", ok(CREATOR_1))]).run(ask())
+    before = store.get_messages(first.thread_id)
+    other = AnotherRun(store.path)
+    # The other run stores its debate while this run's moderator (third call) is thinking.
+    provider = Interfering(
+        ScriptedProvider("claude", ok(CREATOR_2), ok(SKEPTIC_2), ok(MODERATOR)),
+        lambda: other.set_state(first.thread_id, "argument"),
+        on_call=3,
+    )
+
+    with pytest.raises(StateConflictError) as caught:
+        await make(store, [provider]).run(
+            WorkflowRequest(prompt="What about the PDF renderer?", thread_id=first.thread_id)
+        )
+
+    assert provider.calls == 3
+    assert caught.value.thread_id == first.thread_id
+    assert store.get_messages(first.thread_id) == before
+    assert stored_state(store, first.thread_id, "argument") == OTHER_STATE

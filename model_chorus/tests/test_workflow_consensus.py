@@ -20,12 +20,14 @@ from model_chorus.errors import (
     NotEnoughAnswersError,
     ProviderAuthError,
     ProviderTimeoutError,
+    StateConflictError,
     WorkflowError,
 )
 from model_chorus.models import GenerationRequest, GenerationResponse, Role
 from model_chorus.providers.base import ModelProvider
 from model_chorus.store.database import ConversationDatabase
 from model_chorus.tests.middleware_doubles import ScriptedProvider, fail, ok
+from model_chorus.tests.other_run import OTHER_STATE, AnotherRun, Interfering
 from model_chorus.workflows.base import WorkflowEnv, WorkflowRequest
 from model_chorus.workflows.consensus import STRATEGIES, VOTE_PROMPT, ConsensusWorkflow
 from model_chorus.workflows.events import EventKind, WorkflowEvent
@@ -477,3 +479,29 @@ def test_strategy_names_match_the_cli_choices() -> None:
 def test_vote_prompt_asks_for_json() -> None:
     text = VOTE_PROMPT.format(labels="A, B", question="q", candidates="")
     assert '{"vote": "A", "reason":' in text
+
+
+# --- another run saving the same thread meanwhile -----------------------------------------
+
+
+async def test_a_turn_saved_by_another_run_meanwhile_is_a_conflict(
+    store: ConversationDatabase,
+) -> None:
+    first = await make(store, [ScriptedProvider("claude", ok("Yes."))]).run(ask())
+    before = store.get_messages(first.thread_id)
+    other = AnotherRun(store.path)
+    # The other run stores its turn while this run waits for claude's answer.
+    claude = Interfering(
+        ScriptedProvider("claude", ok("Still yes.")),
+        lambda: other.set_state(first.thread_id, "consensus"),
+    )
+    gemini = ScriptedProvider("gemini", ok("No."))
+
+    with pytest.raises(StateConflictError) as caught:
+        await make(store, [claude, gemini]).run(
+            WorkflowRequest(prompt="And now?", thread_id=first.thread_id)
+        )
+
+    assert caught.value.thread_id == first.thread_id
+    assert store.get_messages(first.thread_id) == before  # nothing of this run
+    assert stored_state(store, first.thread_id, "consensus") == OTHER_STATE

@@ -21,11 +21,13 @@ from model_chorus.errors import (
     InputError,
     ProviderError,
     ProviderRateLimitError,
+    StateConflictError,
     WorkflowError,
 )
 from model_chorus.models import GenerationRequest, GenerationResponse, Role
 from model_chorus.providers.base import ModelProvider
 from model_chorus.store.database import ConversationDatabase
+from model_chorus.tests.other_run import OTHER_STATE, AnotherRun, Interfering
 from model_chorus.workflows.base import WorkflowEnv, WorkflowRequest
 from model_chorus.workflows.events import EventKind, WorkflowEvent
 from model_chorus.workflows.ideate import STATE_KEY, IdeateWorkflow, brainstorm_tasks
@@ -398,3 +400,24 @@ async def test_a_prose_reply_is_read_by_paragraphs_with_a_warning(
     assert result.warnings[0] == (
         "gemini: the reply had no JSON or list of ideas; each paragraph was taken as one idea."
     )
+
+
+async def test_a_round_saved_by_another_run_meanwhile_is_a_conflict(
+    store: ConversationDatabase,
+) -> None:
+    claude = Routed("claude", brainstorm=CLAUDE_IDEAS, score=SCORES)
+    first = await make(store, [claude]).run(ask(no_model_clustering=True))
+    before = store.get_messages(first.thread_id)
+    other = AnotherRun(store.path)
+    # The other run stores its round while this run brainstorms.
+    interfering = Interfering(claude, lambda: other.set_state(first.thread_id, STATE_KEY))
+
+    with pytest.raises(StateConflictError) as caught:
+        await make(store, [interfering]).run(
+            ask("More ideas", thread_id=first.thread_id, no_model_clustering=True)
+        )
+
+    assert interfering.calls == 2  # brainstorm and scoring ran; only the save was refused
+    assert caught.value.thread_id == first.thread_id
+    assert store.get_messages(first.thread_id) == before
+    assert store.get_state(first.thread_id, STATE_KEY) == OTHER_STATE

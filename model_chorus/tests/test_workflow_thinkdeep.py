@@ -22,6 +22,7 @@ from model_chorus.errors import (
     InputError,
     ProviderAuthError,
     ProviderRateLimitError,
+    StateConflictError,
     ThreadNotFoundError,
     WorkflowError,
 )
@@ -30,6 +31,7 @@ from model_chorus.providers.base import ModelProvider
 from model_chorus.store.database import ConversationDatabase
 from model_chorus.store.legacy import import_legacy
 from model_chorus.tests.middleware_doubles import ScriptedProvider, fail, ok
+from model_chorus.tests.other_run import OTHER_STATE, AnotherRun, Interfering
 from model_chorus.workflows.base import WorkflowEnv, WorkflowRequest
 from model_chorus.workflows.events import EventKind, WorkflowEvent
 from model_chorus.workflows.runner import WorkflowRunner
@@ -390,3 +392,45 @@ def test_status_of_unknown_and_foreign_threads(store: ConversationDatabase) -> N
     chat = store.create_thread("chat", title="hello")
     with pytest.raises(InputError, match="not a thinkdeep"):
         investigation_status(store, chat.id)
+
+
+async def test_a_step_saved_by_another_run_meanwhile_is_a_conflict(
+    store: ConversationDatabase,
+) -> None:
+    other = AnotherRun(store.path)
+    # Step 1 is saved (creating the thread); the other run stores a step of that
+    # thread while this run's step 2 is asked.
+    claude = Interfering(
+        ScriptedProvider("claude", ok(STEP_1), ok(STEP_2)),
+        lambda: other.set_state("last", STATE_KEY),
+        on_call=2,
+    )
+
+    with pytest.raises(StateConflictError) as caught:
+        await make(store, [claude]).run(ask(max_steps=3))
+
+    [thread] = store.list_threads()
+    assert caught.value.thread_id == thread.id
+    assert caught.value.hint is not None and caught.value.hint.startswith("Step 1 is saved.")
+    # Step 1's turn stays; nothing of step 2; the other run's state is intact.
+    messages = store.get_messages(thread.id)
+    assert [m.metadata.get("step_number") for m in messages] == [1, 1]
+    assert store.get_state(thread.id, STATE_KEY) == OTHER_STATE
+
+
+async def test_each_step_checks_the_version_the_previous_step_left(
+    store: ConversationDatabase,
+) -> None:
+    first = await make(store, [ScriptedProvider("claude", ok(STEP_1))]).run(ask(max_steps=1))
+    assert store.get_state_version(first.thread_id, STATE_KEY) == 1
+
+    claude = ScriptedProvider("claude", ok(STEP_2), ok(STEP_3))
+    expert = ScriptedProvider("codex", ok(EXPERT))
+    second = make(store, [claude], roles={"expert": expert})
+    result = await second.run(ask("Go on", thread_id=first.thread_id, max_steps=2))
+
+    # Two steps and the review: three checked saves on top of the first run's one.
+    assert result.data["run"]["steps"] == [2, 3]
+    assert store.get_state_version(first.thread_id, STATE_KEY) == 4
+    stored = store.get_state(first.thread_id, STATE_KEY)
+    assert stored is not None and stored["expert_validation"]["provider"] == "codex"

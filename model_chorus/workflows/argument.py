@@ -147,7 +147,10 @@ class ArgumentWorkflow(Workflow):
     async def run(self, request: WorkflowRequest) -> WorkflowResult:
         rounds = resolve_rounds(request.options.get("rounds"))
         thread = self.load_thread(request)
-        state = (self.store.get_state(thread.id, STATE_KEY) if thread else None) or {}
+        stored, version = (
+            self.store.get_state_and_version(thread.id, STATE_KEY) if thread else (None, 0)
+        )
+        state = stored or {}
         history = self.history(thread, request)
         continued = thread is not None
         # An imported legacy thread has no state: its first user turn was the topic.
@@ -190,14 +193,17 @@ class ArgumentWorkflow(Workflow):
         messages = [user_message(request)]
         messages += [turn_message(t) for t in [*turns, moderator]]
         messages[-1].metadata.update(verdict=verdict, recommendation=recommendation)
-        self.store.add_messages(thread.id, messages)
+        # One transaction, refused if another run saved a turn of this thread meanwhile.
+        self.store.save_turn(
+            thread,
+            messages,
+            create=not continued,
+            state_key=STATE_KEY,
+            state=updated_state(state, topic, turns, moderator, verdict, recommendation, request),
+            expected_version=version,
+        )
 
         points = side_points(turns)
-        self.store.set_state(
-            thread.id,
-            STATE_KEY,
-            updated_state(state, topic, turns, moderator, verdict, recommendation, request),
-        )
         return WorkflowResult(
             workflow=self.info.name,
             thread_id=thread.id,

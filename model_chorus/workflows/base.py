@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from model_chorus.context.history import ConversationHistory, build_conversation_history
 from model_chorus.context.tokens import count_tokens
 from model_chorus.errors import InputError
-from model_chorus.models import Attachment, Message, Role, Thread
+from model_chorus.models import Attachment, Message, Role, Thread, new_id
 from model_chorus.workflows.events import EventKind, EventSink, WorkflowEvent, ignore_events
 from model_chorus.workflows.runner import WorkflowRunner
 
@@ -114,8 +114,13 @@ class Workflow(ABC):
         return thread
 
     def new_thread(self, request: WorkflowRequest, **metadata: Any) -> Thread:
-        return self.store.create_thread(
-            self.info.name, title=title_from(request.prompt), metadata=metadata
+        """The thread a run starts, not yet stored: ``store.save_turn(..., create=True)``
+        stores it together with its first turn, so no thread is ever left without one."""
+        return Thread(
+            id=new_id(),
+            workflow=self.info.name,
+            title=title_from(request.prompt),
+            metadata=metadata,
         )
 
     def history(self, thread: Thread | None, request: WorkflowRequest) -> ConversationHistory:

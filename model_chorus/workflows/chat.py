@@ -42,8 +42,9 @@ class ChatWorkflow(Workflow):
 
         continued = thread is not None
         thread = thread or self.new_thread(request)
-        self.store.add_messages(
-            thread.id,
+        # No state, so no version to check: turns of concurrent runs are all kept.
+        self.store.save_turn(
+            thread,
             [
                 user_message(request),
                 Message(
@@ -56,6 +57,7 @@ class ChatWorkflow(Workflow):
                     metadata={"attempts": response.attempts, "latency_s": response.latency_s},
                 ),
             ],
+            create=not continued,
         )
         return WorkflowResult(
             workflow=self.info.name,

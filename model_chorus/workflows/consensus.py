@@ -158,7 +158,10 @@ class ConsensusWorkflow(Workflow):
 
     async def run(self, request: WorkflowRequest) -> WorkflowResult:
         thread = self.load_thread(request)
-        state = (self.store.get_state(thread.id, STATE_KEY) if thread else None) or {}
+        stored, version = (
+            self.store.get_state_and_version(thread.id, STATE_KEY) if thread else (None, 0)
+        )
+        state = stored or {}
         strategy = resolve_strategy(request.options.get("strategy"), state)
         providers = self.env.providers
         min_responses = resolve_min_responses(request.options.get("min_responses"), providers)
@@ -195,7 +198,15 @@ class ConsensusWorkflow(Workflow):
 
         continued = thread is not None
         thread = thread or self.new_thread(request, strategy=strategy)
-        self._remember(thread.id, request, strategy, candidates, combined, run, state)
+        # One transaction, refused if another run saved a turn of this thread meanwhile.
+        self.store.save_turn(
+            thread,
+            self._turn_messages(request, strategy, candidates, combined, run),
+            create=not continued,
+            state_key=STATE_KEY,
+            state=self._next_state(state, strategy, candidates, combined, run),
+            expected_version=version,
+        )
         author = combined.author
         return WorkflowResult(
             workflow=self.info.name,
@@ -222,38 +233,43 @@ class ConsensusWorkflow(Workflow):
 
     # -- steps -------------------------------------------------------------------------
 
-    def _remember(
-        self,
-        thread_id: str,
+    @staticmethod
+    def _turn_messages(
         request: WorkflowRequest,
         strategy: str,
         candidates: list[Candidate],
         combined: _Combined,
         run: _Run,
-        state: dict[str, Any],
-    ) -> None:
-        """The turn as one combined message (each answer in its metadata) and the state."""
+    ) -> list[Message]:
+        """The turn as one combined message, each answer kept in its metadata."""
         author = combined.author
-        self.store.add_messages(
-            thread_id,
-            [
-                user_message(request),
-                Message(
-                    role=Role.ASSISTANT,
-                    content=combined.content,
-                    provider=author.provider if author else None,
-                    model=author.model if author else None,
-                    input_tokens=sum(r.usage.input_tokens for r in run.responses),
-                    output_tokens=sum(r.usage.output_tokens for r in run.responses),
-                    metadata={
-                        "strategy": strategy,
-                        "answers": [c.to_dict() for c in candidates],
-                        "selected": combined.selected.label if combined.selected else None,
-                        "failed": [f.provider for f in run.failures],
-                    },
-                ),
-            ],
-        )
+        return [
+            user_message(request),
+            Message(
+                role=Role.ASSISTANT,
+                content=combined.content,
+                provider=author.provider if author else None,
+                model=author.model if author else None,
+                input_tokens=sum(r.usage.input_tokens for r in run.responses),
+                output_tokens=sum(r.usage.output_tokens for r in run.responses),
+                metadata={
+                    "strategy": strategy,
+                    "answers": [c.to_dict() for c in candidates],
+                    "selected": combined.selected.label if combined.selected else None,
+                    "failed": [f.provider for f in run.failures],
+                },
+            ),
+        ]
+
+    @staticmethod
+    def _next_state(
+        state: dict[str, Any],
+        strategy: str,
+        candidates: list[Candidate],
+        combined: _Combined,
+        run: _Run,
+    ) -> dict[str, Any]:
+        """The stored state with this turn's summary appended."""
         turns = list(state.get("turns") or [])
         turns.append(
             {
@@ -265,7 +281,7 @@ class ConsensusWorkflow(Workflow):
                 "tie": bool(combined.data.get("tie", False)),
             }
         )
-        self.store.set_state(thread_id, STATE_KEY, {"strategy": strategy, "turns": turns})
+        return {"strategy": strategy, "turns": turns}
 
     @staticmethod
     def _candidates(responses: Sequence[GenerationResponse], run: _Run) -> list[Candidate]:

@@ -182,7 +182,9 @@ class IdeateWorkflow(Workflow):
     async def run(self, request: WorkflowRequest) -> WorkflowResult:
         options = IdeateOptions.from_request(request)
         thread = self.load_thread(request)
-        stored = self.store.get_state(thread.id, STATE_KEY) if thread else None
+        stored, version = (
+            self.store.get_state_and_version(thread.id, STATE_KEY) if thread else (None, 0)
+        )
         state = IdeateState.from_dict(stored)
         state.topic = state.topic or request.prompt
         round_no = len(state.rounds) + 1
@@ -207,8 +209,9 @@ class IdeateWorkflow(Workflow):
         content = summary_markdown(state)
         continued = thread is not None
         thread = thread or self.new_thread(request)
-        self.store.add_messages(
-            thread.id,
+        # One transaction, refused if another run saved a turn of this thread meanwhile.
+        self.store.save_turn(
+            thread,
             [
                 user_message(request, round=round_no),
                 Message(
@@ -222,8 +225,11 @@ class IdeateWorkflow(Workflow):
                     },
                 ),
             ],
+            create=not continued,
+            state_key=STATE_KEY,
+            state=state.to_dict(),
+            expected_version=version,
         )
-        self.store.set_state(thread.id, STATE_KEY, state.to_dict())
         data = state.to_dict()
         data.update(
             round=round_no,

@@ -28,6 +28,7 @@ from model_chorus.errors import (
     InputError,
     ModelChorusError,
     ProviderError,
+    StateConflictError,
     WorkflowError,
 )
 from model_chorus.models import GenerationResponse, Message, Role, Thread, WorkflowResult
@@ -182,9 +183,10 @@ class ThinkdeepWorkflow(Workflow):
     async def run(self, request: WorkflowRequest) -> WorkflowResult:
         options = ThinkdeepOptions.from_request(request)
         thread = self.load_thread(request)
-        state = InvestigationState.from_dict(
-            self.store.get_state(thread.id, STATE_KEY) if thread else None
+        stored, version = (
+            self.store.get_state_and_version(thread.id, STATE_KEY) if thread else (None, 0)
         )
+        state = InvestigationState.from_dict(stored)
         state.question = (
             state.question
             or (thread.title if thread else "")
@@ -192,7 +194,7 @@ class ThinkdeepWorkflow(Workflow):
             or options.step
             or ""
         )
-        run = _Run(self, request, options, state, thread)
+        run = _Run(self, request, options, state, thread, version)
         limit = 1 if options.manual else options.max_steps
         stopped = "manual" if options.manual else "max_steps"
         for index in range(limit):
@@ -237,12 +239,16 @@ class _Run:
         options: ThinkdeepOptions,
         state: InvestigationState,
         thread: Thread | None,
+        version: int,
     ) -> None:
         self.wf = workflow
         self.request = request
         self.options = options
         self.state = state
+        #: The stored thread; None until the first step of a new investigation is saved.
         self.thread = thread
+        #: Version of the stored state this run last read or wrote; each save checks it.
+        self.version = version
         self.continued = thread is not None
         self.history = workflow.history(thread, request)
         self.primary = workflow.env.providers[0]
@@ -287,8 +293,6 @@ class _Run:
         step = apply_step(state, reply, options, number, name, response.provider)
         state.add_files([a.path for a in self.request.attachments])
 
-        if self.thread is None:
-            self.thread = self.wf.new_thread(replace(self.request, prompt=state.question))
         messages = []
         if index == 0:
             turn = user_message(self.request, step_number=number)
@@ -296,8 +300,7 @@ class _Run:
                 turn.content = manual_turn(self.request.prompt, number, options)
             messages.append(turn)
         messages.append(_assistant(response, step_number=number, confidence=step.confidence))
-        self.wf.store.add_messages(self.thread.id, messages)
-        self.wf.store.set_state(self.thread.id, STATE_KEY, state.to_dict())
+        self._save(messages)
         self.steps_done.append(number)
 
     def _focus(self, index: int) -> tuple[str, str]:
@@ -313,17 +316,42 @@ class _Run:
             return "Initial investigation", "Start with the most informative thing to check."
         return "Further investigation", "Choose the most useful thing to check next."
 
-    def _failed(self, outcome: RunOutcome, number: int) -> ModelChorusError:
+    def _save(self, messages: list[Message]) -> None:
+        """Store messages and the whole state in one transaction, checked against
+        ``self.version``: a step another run saved in between is never overwritten."""
+        thread = self.thread or self.wf.new_thread(
+            replace(self.request, prompt=self.state.question)
+        )
+        try:
+            saved = self.wf.store.save_turn(
+                thread,
+                messages,
+                create=self.thread is None,
+                state_key=STATE_KEY,
+                state=self.state.to_dict(),
+                expected_version=self.version,
+            )
+        except StateConflictError as exc:
+            if not self.steps_done:
+                raise
+            raise StateConflictError(
+                exc.thread_id, exc.key, hint=f"{self._saved_steps()} saved. {exc.hint}"
+            ) from None
+        self.thread, self.version = thread, saved.state_version
+
+    def _saved_steps(self) -> str:
         done = self.steps_done
-        if not done or self.thread is None:
+        return f"Steps {done[0]}–{done[-1]} are" if len(done) > 1 else f"Step {done[0]} is"
+
+    def _failed(self, outcome: RunOutcome, number: int) -> ModelChorusError:
+        if not self.steps_done or self.thread is None:
             # Nothing of this run was stored: the providers' own error says it all.
             return AllProvidersFailedError(outcome.errors, what=f"thinkdeep step {number}")
         cause = AllProvidersFailedError(outcome.errors, what=f"step {number}")
-        saved = f"Steps {done[0]}–{done[-1]} are" if len(done) > 1 else f"Step {done[0]} is"
         return WorkflowError(
             cause.message,
             step=f"step {number}",
-            hint=f"{saved} saved; resume with `model-chorus thinkdeep --continue "
+            hint=f"{self._saved_steps()} saved; resume with `model-chorus thinkdeep --continue "
             f'{self.thread.id} "..."`.' + (f" {cause.hint}" if cause.hint else ""),
         )
 
@@ -360,9 +388,7 @@ class _Run:
             "after_step": self.steps_done[-1],
             "shape": reply.shape,
         }
-        assert self.thread is not None  # steps ran before the review
-        self.wf.store.add_messages(self.thread.id, [_assistant(response, role="expert")])
-        self.wf.store.set_state(self.thread.id, STATE_KEY, self.state.to_dict())
+        self._save([_assistant(response, role="expert")])
 
 
 def apply_step(
