@@ -28,8 +28,8 @@ from model_chorus.errors import (
 )
 
 if TYPE_CHECKING:
+    from model_chorus.events import EventSink
     from model_chorus.models import WorkflowResult
-    from model_chorus.workflows.events import EventSink
 
 #: Version of every ``--json`` document's shape.
 SCHEMA_VERSION = 1

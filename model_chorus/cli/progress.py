@@ -17,7 +17,7 @@ from rich.measure import Measurement
 from rich.status import Status
 from rich.text import Text
 
-from model_chorus.workflows.events import EventKind, WorkflowEvent
+from model_chorus.events import EventKind, WorkflowEvent
 
 if TYPE_CHECKING:
     from model_chorus.cli.output import OutputFormatter

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from model_chorus.config import BUILTIN_PROVIDERS, Settings
 from model_chorus.errors import InputError, ProviderNotInstalledError, UnknownProviderError
+from model_chorus.events import EventSink, ignore_events
 from model_chorus.providers.base import ModelProvider
 from model_chorus.providers.middleware import (
     AttemptLog,
@@ -22,7 +23,6 @@ from model_chorus.providers.middleware import (
     build_chain,
 )
 from model_chorus.providers.registry import SPECS, create_provider
-from model_chorus.workflows.events import EventSink, ignore_events
 
 
 @dataclass

@@ -22,6 +22,7 @@ from model_chorus.errors import (
     ProviderTimeoutError,
     ProviderUnavailableError,
 )
+from model_chorus.events import EventKind, WorkflowEvent
 from model_chorus.models import GenerationRequest
 from model_chorus.providers.base import ModelProvider
 from model_chorus.providers.middleware import (
@@ -35,7 +36,6 @@ from model_chorus.providers.registry import create_provider
 from model_chorus.store.database import ConversationDatabase
 from model_chorus.tests.fakes import FakeTools
 from model_chorus.tests.processes import alive
-from model_chorus.workflows.events import EventKind, WorkflowEvent
 from model_chorus.workflows.runner import WorkflowRunner
 
 TOOLS = ("claude", "gemini", "codex", "cursor-agent")

@@ -13,6 +13,7 @@ from model_chorus.errors import (
     ProviderTimeoutError,
     ProviderUnavailableError,
 )
+from model_chorus.events import EventKind, WorkflowEvent
 from model_chorus.providers.middleware import (
     AttemptLog,
     BreakerState,
@@ -31,7 +32,6 @@ from model_chorus.tests.middleware_doubles import (
     request,
     times_out,
 )
-from model_chorus.workflows.events import EventKind, WorkflowEvent
 from model_chorus.workflows.runner import WorkflowRunner
 
 PROVIDERS = ("claude", "gemini", "codex", "cursor-agent")

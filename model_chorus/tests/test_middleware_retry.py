@@ -20,6 +20,7 @@ from model_chorus.errors import (
     ProviderTimeoutError,
     ProviderUnavailableError,
 )
+from model_chorus.events import EventKind, WorkflowEvent
 from model_chorus.models import GenerationRequest, GenerationResponse
 from model_chorus.providers.middleware.retry import RetryingProvider
 from model_chorus.tests.middleware_doubles import (
@@ -30,7 +31,6 @@ from model_chorus.tests.middleware_doubles import (
     request,
     times_out,
 )
-from model_chorus.workflows.events import EventKind, WorkflowEvent
 
 TRANSIENT = [
     ProviderTimeoutError,

@@ -20,6 +20,7 @@ from model_chorus.errors import (
     ProviderAuthError,
     StateConflictError,
 )
+from model_chorus.events import EventKind, WorkflowEvent
 from model_chorus.models import Attachment, Message, Role
 from model_chorus.providers.base import ModelProvider
 from model_chorus.store.database import ConversationDatabase
@@ -27,7 +28,6 @@ from model_chorus.tests.middleware_doubles import ScriptedProvider, fail, ok
 from model_chorus.tests.other_run import OTHER_STATE, AnotherRun, Interfering
 from model_chorus.workflows.argument import ArgumentWorkflow, key_points, side_points
 from model_chorus.workflows.base import WorkflowEnv, WorkflowRequest
-from model_chorus.workflows.events import EventKind, WorkflowEvent
 from model_chorus.workflows.runner import WorkflowRunner
 
 TOPIC = "We should rewrite the billing service in Rust"

@@ -23,6 +23,7 @@ from model_chorus.errors import (
     StateConflictError,
     WorkflowError,
 )
+from model_chorus.events import EventKind, WorkflowEvent
 from model_chorus.models import GenerationRequest, GenerationResponse, Role
 from model_chorus.providers.base import ModelProvider
 from model_chorus.store.database import ConversationDatabase
@@ -30,7 +31,6 @@ from model_chorus.tests.middleware_doubles import ScriptedProvider, fail, ok
 from model_chorus.tests.other_run import OTHER_STATE, AnotherRun, Interfering
 from model_chorus.workflows.base import WorkflowEnv, WorkflowRequest
 from model_chorus.workflows.consensus import STRATEGIES, VOTE_PROMPT, ConsensusWorkflow
-from model_chorus.workflows.events import EventKind, WorkflowEvent
 from model_chorus.workflows.runner import WorkflowRunner
 
 

@@ -24,12 +24,12 @@ from model_chorus.errors import (
     StateConflictError,
     WorkflowError,
 )
+from model_chorus.events import EventKind, WorkflowEvent
 from model_chorus.models import GenerationRequest, GenerationResponse, Role
 from model_chorus.providers.base import ModelProvider
 from model_chorus.store.database import ConversationDatabase
 from model_chorus.tests.other_run import OTHER_STATE, AnotherRun, Interfering
 from model_chorus.workflows.base import WorkflowEnv, WorkflowRequest
-from model_chorus.workflows.events import EventKind, WorkflowEvent
 from model_chorus.workflows.ideate import STATE_KEY, IdeateWorkflow, brainstorm_tasks
 from model_chorus.workflows.runner import WorkflowRunner
 

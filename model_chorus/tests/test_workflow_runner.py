@@ -17,9 +17,9 @@ from model_chorus.errors import (
     ProviderRateLimitError,
     ProviderTimeoutError,
 )
+from model_chorus.events import EventKind, WorkflowEvent
 from model_chorus.models import GenerationRequest
 from model_chorus.tests.middleware_doubles import GatedProvider, ScriptedProvider, fail, ok, request
-from model_chorus.workflows.events import EventKind, WorkflowEvent
 from model_chorus.workflows.runner import RunOutcome, WorkflowRunner
 
 

@@ -26,6 +26,7 @@ from model_chorus.errors import (
     ThreadNotFoundError,
     WorkflowError,
 )
+from model_chorus.events import EventKind, WorkflowEvent
 from model_chorus.models import Attachment, Role
 from model_chorus.providers.base import ModelProvider
 from model_chorus.store.database import ConversationDatabase
@@ -33,7 +34,6 @@ from model_chorus.store.legacy import import_legacy
 from model_chorus.tests.middleware_doubles import ScriptedProvider, fail, ok
 from model_chorus.tests.other_run import OTHER_STATE, AnotherRun, Interfering
 from model_chorus.workflows.base import WorkflowEnv, WorkflowRequest
-from model_chorus.workflows.events import EventKind, WorkflowEvent
 from model_chorus.workflows.runner import WorkflowRunner
 from model_chorus.workflows.thinkdeep import STATE_KEY, ThinkdeepWorkflow, investigation_status
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from model_chorus.context.history import ConversationHistory, build_conversation_history
 from model_chorus.context.tokens import count_tokens
 from model_chorus.errors import InputError
+from model_chorus.events import EventKind, EventSink, WorkflowEvent, ignore_events
 from model_chorus.models import Attachment, Message, Role, Thread, new_id
-from model_chorus.workflows.events import EventKind, EventSink, WorkflowEvent, ignore_events
 from model_chorus.workflows.runner import WorkflowRunner
 
 if TYPE_CHECKING:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from model_chorus.errors import InputError, WorkflowError
+from model_chorus.events import EventKind
 from model_chorus.models import (
     GenerationResponse,
     Message,
@@ -33,7 +34,6 @@ from model_chorus.models import (
 )
 from model_chorus.providers.base import ModelProvider
 from model_chorus.workflows.base import Workflow, WorkflowInfo, WorkflowRequest, user_message
-from model_chorus.workflows.events import EventKind
 from model_chorus.workflows.prompting import render_prompt
 from model_chorus.workflows.registry import register
 from model_chorus.workflows.replies import find_section_items

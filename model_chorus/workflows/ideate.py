@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from model_chorus.errors import InputError, ProviderError, WorkflowError
+from model_chorus.events import EventKind
 from model_chorus.models import GenerationResponse, Message, Role, Thread, WorkflowResult
 from model_chorus.providers.base import ModelProvider
 from model_chorus.workflows.base import Workflow, WorkflowInfo, WorkflowRequest, user_message
-from model_chorus.workflows.events import EventKind
 from model_chorus.workflows.ideas import (
     SCORE_NAMES,
     Cluster,

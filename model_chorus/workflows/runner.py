@@ -31,9 +31,9 @@ from model_chorus.errors import (
     ProviderError,
     ProviderTimeoutError,
 )
+from model_chorus.events import EventKind, EventSink, WorkflowEvent, ignore_events
 from model_chorus.models import GenerationRequest, GenerationResponse, ProviderFailure
 from model_chorus.providers.base import ModelProvider
-from model_chorus.workflows.events import EventKind, EventSink, WorkflowEvent, ignore_events
 
 RequestFor = GenerationRequest | Callable[[ModelProvider], GenerationRequest]
 _CallTask = asyncio.Task[GenerationResponse | ProviderError]

@@ -31,10 +31,10 @@ from model_chorus.errors import (
     StateConflictError,
     WorkflowError,
 )
+from model_chorus.events import EventKind
 from model_chorus.models import GenerationResponse, Message, Role, Thread, WorkflowResult
 from model_chorus.providers.base import ModelProvider
 from model_chorus.workflows.base import Workflow, WorkflowInfo, WorkflowRequest, user_message
-from model_chorus.workflows.events import EventKind
 from model_chorus.workflows.investigation import (
     CONFIDENCE_LEVELS,
     HypothesisUpdate,

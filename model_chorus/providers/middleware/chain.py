@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from model_chorus.events import EventSink, ignore_events
 from model_chorus.providers.base import ModelProvider
 from model_chorus.providers.middleware.breaker import CircuitBreakerProvider
 from model_chorus.providers.middleware.cache import CachedProvider
@@ -47,7 +48,6 @@ from model_chorus.providers.middleware.ratelimit import RateLimitedProvider, Rat
 from model_chorus.providers.middleware.retry import RetryingProvider
 from model_chorus.providers.middleware.stores import ChainStore
 from model_chorus.providers.middleware.telemetry import AttemptLog, TelemetryProvider
-from model_chorus.workflows.events import EventSink, ignore_events
 
 if TYPE_CHECKING:
     from model_chorus.config import Settings

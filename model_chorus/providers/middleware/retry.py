@@ -25,11 +25,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from model_chorus.errors import ProviderError, ProviderTimeoutError
+from model_chorus.events import EventKind, EventSink, WorkflowEvent, ignore_events
 from model_chorus.models import GenerationRequest, GenerationResponse
 from model_chorus.providers.base import ModelProvider
 from model_chorus.providers.middleware.clock import SYSTEM_CLOCK, Clock
 from model_chorus.providers.runner import KILL_GRACE_S
-from model_chorus.workflows.events import EventKind, EventSink, WorkflowEvent, ignore_events
 
 if TYPE_CHECKING:
     from tenacity import AsyncRetrying, RetryCallState

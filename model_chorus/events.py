@@ -1,4 +1,4 @@
-"""Progress events: how workflows tell the CLI what is happening without printing.
+"""Progress events: how workflows and middleware tell the CLI what happens, without printing.
 
 A workflow (or the runner) calls the sink it was given; the CLI turns events
 into spinners and status lines on stderr, tests collect them in a list.
