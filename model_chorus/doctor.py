@@ -407,16 +407,22 @@ async def check_flags(
     return FlagCheck("fail" if missing else "ok", shown, missing=missing)
 
 
+#: Deepest indentation of a flag in the names column (clap indents long-only flags
+#: by 6); description lines wrapped below a flag are indented further.
+MAX_FLAG_INDENT = 6
+
+
 def listed_flags(help_text: str) -> set[str]:
     """Flags a help listing offers: those in the names column of lines starting with ``-``.
 
     Descriptions are left out on purpose: "(only works with --print)" must not
-    count as listing ``--print``.
+    count as listing ``--print``, nor must a wrapped description line that
+    happens to start with a flag (Claude Code's ``--bare`` text does).
     """
     found: set[str] = set()
     for line in help_text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("-"):
+        stripped = line.lstrip()
+        if stripped.startswith("-") and len(line) - len(stripped) <= MAX_FLAG_INDENT:
             names = re.split(r"\s{2,}", stripped, maxsplit=1)[0]
             found.update(_FLAG.findall(names))
     return found

@@ -1,11 +1,12 @@
 """Codex CLI (``codex``) as a provider.
 
 Command: ``codex exec --json --sandbox read-only --skip-git-repo-check
---disable unbounded_connection_retries [-m M] -``; the trailing ``-`` makes it
-read the prompt (system prompt in a delimited block: no flag for one) from
-stdin. ``--skip-git-repo-check`` is required outside git repositories, and
-without ``--disable unbounded_connection_retries`` a dead endpoint is retried
-forever.
+--disable unbounded_connection_retries [-m M] -- -``; the trailing ``-`` makes
+it read the prompt (system prompt in a delimited block: no flag for one) from
+stdin, and the ``--`` keeps a user's ``-i FILE`` (which takes every value that
+follows it) from taking the ``-`` as an image. ``--skip-git-repo-check`` is
+required outside git repositories, and without ``--disable
+unbounded_connection_retries`` a dead endpoint is retried forever.
 
 Output: JSON lines. The answer is the last ``item.completed`` item of type
 ``agent_message``; ``turn.completed.usage`` has the tokens; a failed turn ends
@@ -58,20 +59,28 @@ ARG_RULES = ArgRules(
             "--full-auto",
             "--dangerously-bypass-approvals-and-sandbox",
             "--oss",
+            "--approve-for-me",
+            "--dangerously-bypass-hook-trust",
+            "--trust",
         }
     ),
     keyed=frozenset({"--config"}),
     repeatable=frozenset({"--enable", "--disable", "--image", "--add-dir"}),
+    variadic=frozenset({"--image"}),
 )
 
-#: Output format, the sandbox and everything that would lift it.
+#: Output format, the sandbox and everything that would lift it. ``--full-auto`` is gone
+#: from Codex CLI 0.169 (``--approve-for-me`` took its place); older versions still take it.
 PROTECTED = frozenset(
     {
         "--json",
         "--sandbox",
         "--skip-git-repo-check",
         "--full-auto",
+        "--approve-for-me",
         "--dangerously-bypass-approvals-and-sandbox",
+        "--dangerously-bypass-hook-trust",
+        "--trust",
         "--config sandbox_mode",
         "--enable unbounded_connection_retries",
     }
@@ -93,7 +102,7 @@ class CodexProvider(CLIProvider):
         if model := self.model_for(request):
             defaults += ["-m", model]
         args = merge_args(defaults, self.extra_args, protected=PROTECTED, rules=ARG_RULES)
-        return [self.executable, "exec", *args, "-"]
+        return [self.executable, "exec", *args, "--", "-"]
 
     def stdin_text(self, request: GenerationRequest) -> str:
         return inline_system_prompt(request.prompt, request.system_prompt)

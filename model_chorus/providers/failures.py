@@ -36,6 +36,14 @@ _STATUS_PATTERNS = (
     re.compile(r"\((\d{3})\)"),
 )
 
+#: How each tool's argument parser rejects a command line (commander, yargs, clap), as
+#: recorded from the real tools (tests/fakes/recorded/<tool>/argv/).
+_ARGUMENT_ERRORS = (
+    r"unknown option|argument missing|allowed choices are"
+    r"|unknown argument|invalid value|not enough arguments following"
+    r"|unexpected argument|unexpected value|a value is required for|cannot be used multiple times"
+)
+
 _KEYWORDS: tuple[tuple[type[ProviderError], re.Pattern[str]], ...] = (
     (
         ProviderAuthError,
@@ -76,7 +84,7 @@ _KEYWORDS: tuple[tuple[type[ProviderError], re.Pattern[str]], ...] = (
         re.compile(
             r"bad request|invalid.?request|invalid_argument|not found|does not exist"
             r"|unknown model|not available|trusted (?:directory|folder)|skip-git-repo-check"
-            r"|budget|unknown option|unknown argument|unexpected argument|invalid value",
+            rf"|budget|{_ARGUMENT_ERRORS}",
             re.IGNORECASE,
         ),
     ),
@@ -160,10 +168,10 @@ def _hint(error_type: type[ProviderError], spec: ProviderSpec, message: str) -> 
         lowered = message.lower()
         if "budget" in lowered:
             return f"Raise or remove the budget flag in providers.{spec.name}.extra_args."
-        if re.search(r"unknown option|unknown argument|unexpected argument|invalid value", lowered):
+        if re.search(_ARGUMENT_ERRORS, lowered):
             return (
                 f"Check providers.{spec.name}.extra_args in your config against "
-                f"`{spec.executable} --help`."
+                f"`{' '.join([spec.executable, *spec.help_args])}`."
             )
         return (
             f"Check the model name (-m or providers.{spec.name}.model) and "

@@ -63,11 +63,19 @@ ARG_RULES = ArgRules(
         {"--skip-trust", "--yolo", "--sandbox", "--debug", "--screen-reader", "--list-extensions"}
     ),
     variadic=frozenset(
-        {"--include-directories", "--extensions", "--allowed-tools", "--allowed-mcp-server-names"}
+        {
+            "--include-directories",
+            "--extensions",
+            "--allowed-tools",
+            "--allowed-mcp-server-names",
+            "--policy",
+            "--admin-policy",
+        }
     ),
 )
 
-#: Output format, the prompt channel and everything that would approve edits or commands.
+#: Output format, the prompt channel and everything that would approve edits or commands
+#: (policy files can allow tools outright: they replace the deprecated --allowed-tools).
 PROTECTED = frozenset(
     {
         "--output-format",
@@ -77,6 +85,8 @@ PROTECTED = frozenset(
         "--yolo",
         "--approval-mode",
         "--allowed-tools",
+        "--policy",
+        "--admin-policy",
     }
 )
 

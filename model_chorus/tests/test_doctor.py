@@ -333,3 +333,17 @@ def test_invalid_environment_is_reported(
     data = run_json("-p", "claude", code=1)
 
     assert "MODEL_CHORUS_RETRY__MAX_ATTEMPTS" in data["config"]["error"]
+
+
+def test_flags_in_a_wrapped_description_do_not_count_as_listed() -> None:
+    from model_chorus.doctor import listed_flags
+
+    help_text = (
+        "Options:\n"
+        "  --bare                 Minimal mode: skip hooks, plugins and memory; use\n"
+        "                         --append-system-prompt[-file], --add-dir for context\n"
+        "  -m, --model <model>    Model for the current session (only works with --print)\n"
+        "      --skip-git-repo-check  Allow running outside a Git repository\n"
+    )
+
+    assert listed_flags(help_text) == {"--bare", "-m", "--model", "--skip-git-repo-check"}

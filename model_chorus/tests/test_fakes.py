@@ -8,6 +8,7 @@ JSON lines) and structure (keys and value types at every level).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import subprocess
 from dataclasses import dataclass, field
@@ -15,10 +16,18 @@ from typing import Any
 
 import pytest
 
+from model_chorus.doctor import listed_flags
 from model_chorus.providers.parsing import trailing_json_object
 from model_chorus.providers.registry import SPECS
 from model_chorus.providers.runner import run_process
-from model_chorus.tests.fakes import BIN_DIR, FakeTools, Recorded, recorded
+from model_chorus.tests.fakes import (
+    BIN_DIR,
+    HELP_CASES,
+    FakeTools,
+    Recorded,
+    recorded,
+    recorded_argv_cases,
+)
 from model_chorus.tests.fakes.fake_tool import default_reply
 
 PROMPT = "Harness check: reply with one short sentence about offline testing."
@@ -286,6 +295,67 @@ def test_fakes_reject_bad_flags_like_the_real_tools(
     assert got.stdout == ""
     assert fake_tools.calls(tool) == []  # rejected before reaching the "model"
     assert fake_tools.calls(tool, kind="rejected")[0].argv == args
+
+
+ARGV_CASES = [
+    (tool, case)
+    for tool in HELP_CASES
+    for case in recorded_argv_cases(tool)
+    if case not in HELP_CASES[tool]
+]
+
+
+@functools.cache
+def help_texts(tool: str, *, fake: bool) -> list[str]:
+    """The tool's help texts (the fake's or the recorded real ones), longest first."""
+    helps = []
+    for case in HELP_CASES[tool]:
+        rec = recorded(tool, case)
+        helps.append(run_fake(tool, rec.args).stdout if fake else rec.stdout)
+    return sorted(helps, key=len, reverse=True)
+
+
+def without_help(tool: str, text: str, *, fake: bool) -> str:
+    """``text`` with the tool's help replaced by a marker, so real and fake texts compare."""
+    for help_text in help_texts(tool, fake=fake):
+        text = text.replace(help_text, "<help>\n")
+    return text
+
+
+@pytest.mark.parametrize(("tool", "case"), ARGV_CASES, ids=[f"{t}/{c}" for t, c in ARGV_CASES])
+def test_fake_answers_the_recorded_command_line_like_the_real_tool(
+    tool: str, case: str, fake_tools: FakeTools
+) -> None:
+    rec = recorded(tool, case)
+    got = run_fake(tool, rec.args)
+
+    assert got.returncode == rec.exit_code
+    assert without_help(tool, got.stdout, fake=True) == without_help(tool, rec.stdout, fake=False)
+    assert without_help(tool, got.stderr, fake=True) == without_help(tool, rec.stderr, fake=False)
+    assert fake_tools.calls(tool) == []  # answered by the argument parser, no model call
+
+
+@pytest.mark.parametrize(
+    ("tool", "case"),
+    [("claude", "argv/help"), ("gemini", "argv/help"), ("codex", "argv/exec_help")],
+)
+def test_fake_help_lists_the_flags_the_real_help_lists(tool: str, case: str) -> None:
+    rec = recorded(tool, case)
+    got = run_fake(tool, rec.args)
+
+    assert got.returncode == rec.exit_code == 0
+    assert listed_flags(got.stdout) == listed_flags(rec.stdout)
+
+
+def test_codex_image_flag_takes_a_trailing_dash_unless_double_dash_ends_it() -> None:
+    from model_chorus.tests.fakes.fake_tool import CODEX_EXEC_FLAGS, CODEX_EXEC_USAGE, parse_args
+
+    def parse(*args: str) -> tuple[list[list[str]], list[str]]:
+        parsed = parse_args("codex", CODEX_EXEC_FLAGS, list(args), "clap", CODEX_EXEC_USAGE)
+        return parsed.all("image"), parsed.positionals
+
+    assert parse("-i", "a.png", "-") == ([["a.png", "-"]], [])
+    assert parse("-i", "a.png", "--", "-") == ([["a.png"]], ["-"])
 
 
 def test_codex_allows_repeated_config_overrides(fake_tools: FakeTools) -> None:

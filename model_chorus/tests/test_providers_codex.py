@@ -8,14 +8,19 @@ from model_chorus.models import GenerationRequest
 from model_chorus.providers.codex import CodexProvider
 from model_chorus.providers.system_prompt import inline_system_prompt
 from model_chorus.tests.fakes import FakeTools, big_prompt, process_result, recorded
-from model_chorus.tests.fakes.fake_tool import default_reply
+from model_chorus.tests.fakes.fake_tool import (
+    CODEX_EXEC_FLAGS,
+    CODEX_EXEC_USAGE,
+    default_reply,
+    parse_args,
+)
 
 
 async def test_read_only_exec_with_prompt_on_stdin(fake_tools: FakeTools) -> None:
     response = await CodexProvider(timeout=30).generate(GenerationRequest(prompt="Why WAL?"))
 
     [call] = fake_tools.calls("codex")
-    assert call.argv[0] == "exec" and call.argv[-1] == "-"
+    assert call.argv[0] == "exec" and call.argv[-2:] == ["--", "-"]
     assert call.has("--json")
     assert call.values("--sandbox") == ["read-only"]
     assert call.has("--skip-git-repo-check")
@@ -46,6 +51,9 @@ async def test_extra_args_keep_the_sandbox_and_bounded_retries(fake_tools: FakeT
             "-s",
             "danger-full-access",
             "--full-auto",
+            "--approve-for-me",
+            "--dangerously-bypass-hook-trust",
+            "--trust",
             "-c",
             'sandbox_mode="danger-full-access"',
             "-c",
@@ -59,8 +67,23 @@ async def test_extra_args_keep_the_sandbox_and_bounded_retries(fake_tools: FakeT
     call = fake_tools.calls("codex")[0]  # the fake rejects a doubled --json: it ran, so none
     assert call.values("--sandbox") == ["read-only"] and not call.has("-s")
     assert not call.has("--full-auto") and not call.has("--enable")
+    assert not any(call.has(f) for f in ("--approve-for-me", "--dangerously-bypass-hook-trust"))
+    assert not call.has("--trust")
     assert call.values("-c") == ["model_reasoning_effort=high"]
     assert call.argv.count("--json") == 1
+
+
+async def test_an_image_flag_leaves_the_prompt_on_stdin(fake_tools: FakeTools) -> None:
+    # ``-i FILE...`` takes every value after it, a trailing ``-`` too (recorded/codex/argv).
+    provider = CodexProvider(timeout=30, extra_args=["-i", "diagram.png"])
+    request = GenerationRequest(prompt="What does the diagram show?")
+    argv = provider.build_command(request)
+
+    parsed = parse_args("codex", CODEX_EXEC_FLAGS, argv[2:], "clap", CODEX_EXEC_USAGE)
+    assert parsed.all("image") == [["diagram.png"]]
+    assert parsed.positionals == ["-"]
+    await provider.generate(request)
+    assert fake_tools.calls("codex")[0].stdin == "What does the diagram show?"
 
 
 async def test_a_500_kb_prompt_arrives_intact(fake_tools: FakeTools) -> None:

@@ -55,6 +55,10 @@ async def test_extra_args_cannot_approve_edits_or_change_the_format(fake_tools: 
             "-m",
             "gemini-x",
             "--debug",
+            "--policy",
+            "allow-everything.toml",
+            "--admin-policy",
+            "admin.toml",
         ],
         model="gemini-2.5-flash",
     )
@@ -62,6 +66,8 @@ async def test_extra_args_cannot_approve_edits_or_change_the_format(fake_tools: 
     call = fake_tools.calls("gemini")[0]
     assert call.values("--output-format") == ["json"] and not call.has("-o")
     assert not call.has("--yolo") and not call.has("--approval-mode")
+    assert not call.has("--policy") and not call.has("--admin-policy")
+    assert not any(a.endswith(".toml") for a in call.argv)
     assert call.values("-m") == ["gemini-x"]
     assert call.has("--debug")
     assert response.model == "gemini-x"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
+from model_chorus.doctor import listed_flags
 from model_chorus.errors import (
     ProviderAuthError,
     ProviderBadRequestError,
@@ -20,7 +23,14 @@ from model_chorus.providers.claude import ClaudeProvider
 from model_chorus.providers.codex import CodexProvider
 from model_chorus.providers.cursor_agent import CursorAgentProvider
 from model_chorus.providers.gemini import GeminiProvider
-from model_chorus.tests.fakes import process_result, recorded, recorded_cases
+from model_chorus.providers.registry import SPECS
+from model_chorus.tests.fakes import (
+    HELP_CASES,
+    process_result,
+    recorded,
+    recorded_argv_cases,
+    recorded_cases,
+)
 
 PROVIDERS: dict[str, type[CLIProvider]] = {
     "claude": ClaudeProvider,
@@ -159,3 +169,48 @@ def test_unclassified_failure_quotes_the_tool() -> None:
     assert type(caught.value) is ProviderError
     assert "exited with code 101" in caught.value.message
     assert "panicked" in caught.value.message
+
+
+# --- the command lines we build, against the real tools' argument parsers ------------------
+
+REJECTED = [
+    (tool, case)
+    for tool in PROVIDERS
+    for case in recorded_argv_cases(tool)
+    if recorded(tool, case).exit_code != 0
+]
+
+
+def real_help(tool: str) -> str:
+    """The help that lists the flags of our command line (codex: ``exec --help``)."""
+    return recorded(tool, HELP_CASES[tool][0]).stdout
+
+
+@pytest.mark.parametrize("tool", list(PROVIDERS))
+def test_every_flag_we_pass_is_in_the_real_help_and_checked_by_doctor(tool: str) -> None:
+    provider = PROVIDERS[tool](model="some-model")
+    request = GenerationRequest(prompt="q", system_prompt="Be terse.")
+    argv = provider.build_command(request)
+    rules = importlib.import_module(type(provider).__module__).ARG_RULES
+    passed = {a.split("=", 1)[0] for a in argv[1:] if a.startswith("-") and a not in ("-", "--")}
+
+    assert passed, argv
+    assert passed <= listed_flags(real_help(tool))
+    # doctor looks for every flag we pass, by its canonical name, and finds it.
+    assert {rules.canonical(flag) for flag in passed} <= set(SPECS[tool].required_flags)
+    assert set(SPECS[tool].required_flags) <= listed_flags(real_help(tool))
+
+
+@pytest.mark.parametrize(("tool", "case"), REJECTED, ids=[f"{t}/{c}" for t, c in REJECTED])
+def test_a_command_line_the_tool_rejects_is_a_bad_request_naming_the_help(
+    tool: str, case: str
+) -> None:
+    rec = recorded(tool, case)
+    spec = SPECS[tool]
+    result = process_result(rec.stdout, rec.stderr, rec.exit_code)
+
+    with pytest.raises(ProviderBadRequestError) as caught:
+        PROVIDERS[tool]().parse_output(result, GenerationRequest(prompt="q"))
+    assert not caught.value.transient
+    assert "extra_args" in (caught.value.hint or "")
+    assert " ".join([spec.executable, *spec.help_args]) in (caught.value.hint or "")

@@ -190,6 +190,11 @@ class Recorded:
     def exit_code(self) -> int:
         return int(self.meta["exit_code"])
 
+    @property
+    def args(self) -> list[str]:
+        """The arguments after the tool's name (recorded for the ``argv/`` cases only)."""
+        return list(self.meta["args"])
+
 
 def recorded(tool: str, case: str) -> Recorded:
     base = RECORDED_DIR / tool / case
@@ -203,7 +208,21 @@ def recorded(tool: str, case: str) -> Recorded:
 
 
 def recorded_cases(tool: str) -> list[str]:
+    """Cases where the tool reached its model API (or tried to)."""
     return sorted(p.stem for p in (RECORDED_DIR / tool).glob("*.json"))
+
+
+#: Each tool's recorded help; the first lists the flags model-chorus passes (codex: exec's).
+HELP_CASES = {
+    "claude": ["argv/help"],
+    "gemini": ["argv/help"],
+    "codex": ["argv/exec_help", "argv/help"],
+}
+
+
+def recorded_argv_cases(tool: str) -> list[str]:
+    """Cases the tool answered from its argument parser alone: --help, --version, bad flags."""
+    return sorted(f"argv/{p.stem}" for p in (RECORDED_DIR / tool / "argv").glob("*.json"))
 
 
 def process_result(stdout: str = "", stderr: str = "", returncode: int = 0) -> ProcessResult:

@@ -10,26 +10,30 @@ JSON layout (compact, pretty or JSON lines), same exit code.
 Protocol
 ========
 
-Command line (per tool, only what model-chorus and the recorded cases use):
+Command line: every option the real tool's --help lists is accepted and listed
+in the fake's own --help layout (a test holds the tables to the recorded help in
+``recorded/<tool>/argv/``); what follows is what the fakes act on. A mistake in
+the command line gets the real parser's message, exit code and precedence over
+--help (the other ``argv/`` cases):
 
 * ``claude -p [--output-format text|json|stream-json] [--verbose] [--model M]
   [--system-prompt S] [--append-system-prompt S] [--disallowed-tools T...] ...``
   Prompt: stdin, or ``ARG\\nSTDIN`` when both are given. stream-json without
   ``--verbose`` exits 1 with the real message. Unknown option: commander's
-  ``error: unknown option '--x'``, exit 1.
+  ``error: unknown option '--x'`` and its ``(Did you mean --y?)`` line, exit 1.
 * ``gemini [--skip-trust] [-o text|json|stream-json] [-m M] [-p P] [QUERY]``
   Prompt: stdin, then the ``-p``/positional text. Without ``--skip-trust`` and
   without ``GEMINI_CLI_TRUST_WORKSPACE=true`` it exits 55 (untrusted folder).
   A single-value option given twice becomes a list, as in yargs; a doubled
   ``-o`` therefore falls back to text output. Unknown option: ``Unknown
-  argument: x``, exit 1.
+  argument: x`` and then the help, exit 1.
 * ``codex exec [--json] [-s MODE] [-m M] [-c k=v]... [--skip-git-repo-check]
-  [--disable F]... [PROMPT|-]`` Prompt: stdin for ``-`` or no prompt, else the
-  argument plus stdin. Outside a git repository without
+  [--disable F]... [-i FILE...] [--] [PROMPT|-]`` Prompt: stdin for ``-`` or no
+  prompt, else the argument plus stdin. Outside a git repository without
   ``--skip-git-repo-check`` it exits 1. A repeated non-repeatable option or an
-  unknown one is a clap error, exit 2. In ``connection`` mode without
-  ``--disable unbounded_connection_retries`` it reconnects forever (hangs),
-  like the real tool.
+  unknown one (``--full-auto`` too, gone in 0.169) is a clap error, exit 2. In
+  ``connection`` mode without ``--disable unbounded_connection_retries`` it
+  reconnects forever (hangs), like the real tool.
 * ``cursor-agent -p [--output-format text|json|stream-json] [--model M]
   [-f] [-- PROMPT]`` Prompt: the argument, else stdin. Its output shape is
   not recorded (the tool is not on npm); it follows the README description.
@@ -156,6 +160,8 @@ class Flag:
         choices: tuple[str, ...] = (),
         repeatable: bool = False,
         metavar: str = "value",
+        aliases: tuple[str, ...] = (),
+        hidden: bool = False,
     ) -> None:
         self.names = names
         #: "switch" (no value), "value", "optional" (value if one follows), "variadic".
@@ -165,8 +171,21 @@ class Flag:
         #: clap only: may be given more than once.
         self.repeatable = repeatable
         self.metavar = metavar
+        #: Accepted, but never shown in help or messages (clap's hidden aliases).
+        self.aliases = aliases
+        #: Accepted, but left out of --help and of commander's suggestions.
+        self.hidden = hidden
         longs = [n for n in names if n.startswith("--")]
-        self.key = (longs[0] if longs else names[0]).lstrip("-")
+        # The last long name, as commander reads ``--allowedTools, --allowed-tools``.
+        self.key = (longs[-1] if longs else names[0]).lstrip("-")
+
+    @property
+    def usage(self) -> str:
+        """The flags as declared, as commander quotes them in its errors."""
+        if self.arity == "switch":
+            return ", ".join(self.names)
+        value = f"[{self.metavar}]" if self.arity == "optional" else f"<{self.metavar}>"
+        return f"{', '.join(self.names)} {value}"
 
 
 class Parsed:
@@ -185,55 +204,102 @@ class Parsed:
         return list(self.opts.get(key, []))
 
 
+# Each table lists the options the real tool's --help lists (recorded/<tool>/help.stdout,
+# codex: exec_help.stdout), in its order, plus the hidden ones it accepts.
+CLAUDE_USAGE = "claude [options] [command] [prompt]"
 CLAUDE_FLAGS = (
-    Flag(("-p", "--print"), "switch", "Print response and exit (useful for pipes)"),
+    Flag(("--add-dir",), "variadic", metavar="directories..."),
+    Flag(("--agent",), metavar="agent"),
+    Flag(("--agents",), metavar="json"),
+    Flag(("--allow-dangerously-skip-permissions",), "switch"),
+    Flag(
+        ("--allowedTools", "--allowed-tools"),
+        "variadic",
+        "Tools to allow without asking (does not shrink the tool set)",
+        metavar="tools...",
+    ),
+    Flag(("--append-system-prompt",), help="Append a system prompt", metavar="prompt"),
+    Flag(("--ax-screen-reader",), "switch"),
+    Flag(("--bg", "--background"), "switch"),
+    Flag(("--bare",), "switch"),
+    Flag(("--betas",), "variadic", metavar="betas..."),
+    Flag(("--brief",), "switch"),
+    Flag(("--chrome",), "switch"),
+    Flag(("-c", "--continue"), "switch", "Continue the most recent conversation"),
+    Flag(("--dangerously-skip-permissions",), "switch", "Bypass all permission checks"),
+    Flag(("-d", "--debug"), "optional", metavar="filter"),
+    Flag(("--debug-file",), metavar="path"),
+    Flag(("--disable-slash-commands",), "switch"),
+    Flag(
+        ("--disallowedTools", "--disallowed-tools"),
+        "variadic",
+        "Tools to deny (removed from the model's tool set)",
+        metavar="tools...",
+    ),
+    Flag(("--effort",), metavar="level"),
+    Flag(("--exclude-dynamic-system-prompt-sections",), "switch"),
+    Flag(("--fallback-model",), metavar="model"),
+    Flag(("--file",), "variadic", metavar="specs..."),
+    Flag(("--fork-session",), "switch"),
+    Flag(("--from-pr",), "optional", metavar="value"),
+    Flag(("-h", "--help"), "switch", "Display help for command"),
+    Flag(("--ide",), "switch"),
+    Flag(("--include-hook-events",), "switch"),
+    Flag(("--include-partial-messages",), "switch"),
+    Flag(("--input-format",), choices=("text", "stream-json"), metavar="format"),
+    Flag(("--json-schema",), metavar="schema"),
+    Flag(("--max-budget-usd",), help="Maximum dollar amount to spend", metavar="amount"),
+    Flag(("--max-turns",), metavar="turns", hidden=True),
+    Flag(("--mcp-config",), "variadic", metavar="configs..."),
+    Flag(("--model",), help="Model for the current session (alias or full name)", metavar="model"),
+    Flag(("-n", "--name"), metavar="name"),
+    Flag(("--no-chrome",), "switch"),
+    Flag(("--no-session-persistence",), "switch"),
     Flag(
         ("--output-format",),
         help="Output format (only works with --print)",
         choices=("text", "json", "stream-json"),
         metavar="format",
     ),
-    Flag(("--input-format",), choices=("text", "stream-json"), metavar="format"),
-    Flag(("--verbose",), "switch", "Override verbose mode setting from config"),
-    Flag(("--model",), help="Model for the current session (alias or full name)", metavar="model"),
-    Flag(("--fallback-model",), metavar="model"),
-    Flag(("--system-prompt",), help="System prompt to use for the session", metavar="prompt"),
-    Flag(("--append-system-prompt",), help="Append a system prompt", metavar="prompt"),
-    Flag(("--allowed-tools", "--allowedTools"), "variadic", "Tools to allow", metavar="tools..."),
-    Flag(
-        ("--disallowed-tools", "--disallowedTools"),
-        "variadic",
-        "Tools to deny (removed from the model's tool set)",
-        metavar="tools...",
-    ),
-    Flag(("--tools",), "variadic", "Built-in tools available to the model", metavar="tools..."),
     Flag(
         ("--permission-mode",),
-        choices=("acceptEdits", "bypassPermissions", "default", "dontAsk", "plan"),
+        choices=("acceptEdits", "auto", "bypassPermissions", "default", "dontAsk", "plan"),
         metavar="mode",
     ),
-    Flag(("--dangerously-skip-permissions",), "switch", "Bypass all permission checks"),
-    Flag(("--max-budget-usd",), help="Maximum dollar amount to spend", metavar="amount"),
-    Flag(("--max-turns",), metavar="turns"),
-    Flag(("--mcp-config",), "variadic", metavar="configs..."),
-    Flag(("--strict-mcp-config",), "switch"),
-    Flag(("--settings",), metavar="file-or-json"),
-    Flag(("--add-dir",), "variadic", metavar="directories..."),
+    Flag(("--plugin-dir",), metavar="path"),
+    Flag(("--plugin-url",), metavar="url"),
+    Flag(("-p", "--print"), "switch", "Print response and exit (useful for pipes)"),
+    Flag(
+        ("--prompt-suggestions",),
+        "optional",
+        choices=("true", "false", "1", "0", "yes", "no", "on", "off"),
+        metavar="value",
+    ),
+    Flag(("--remote-control",), "optional", metavar="name"),
+    Flag(("--remote-control-session-name-prefix",), metavar="prefix"),
+    Flag(("--replay-user-messages",), "switch"),
+    Flag(("-r", "--resume"), "optional", "Resume a conversation", metavar="value"),
+    Flag(("--safe-mode",), "switch"),
     Flag(("--session-id",), metavar="uuid"),
-    Flag(("-c", "--continue"), "switch", "Continue the most recent conversation"),
-    Flag(("-r", "--resume"), "optional", "Resume a conversation", metavar="sessionId"),
-    Flag(("--no-session-persistence",), "switch"),
-    Flag(("--include-partial-messages",), "switch"),
-    Flag(("--json-schema",), metavar="schema"),
-    Flag(("-d", "--debug"), "optional", metavar="filter"),
+    Flag(("--setting-sources",), metavar="sources"),
+    Flag(("--settings",), metavar="file-or-json"),
+    Flag(("--strict-mcp-config",), "switch"),
+    Flag(("--system-prompt",), help="System prompt to use for the session", metavar="prompt"),
+    Flag(("--tmux",), "switch"),
+    Flag(("--tools",), "variadic", "Built-in tools available to the model", metavar="tools..."),
+    Flag(("--verbose",), "switch", "Override verbose mode setting from config"),
     Flag(("-v", "--version"), "switch", "Output the version number"),
-    Flag(("-h", "--help"), "switch", "Display help for command"),
+    Flag(("-w", "--worktree"), "optional", metavar="name"),
 )
 
+GEMINI_USAGE = "gemini [options] [command]"
 GEMINI_FLAGS = (
+    Flag(("-d", "--debug"), "switch", "Run in debug mode"),
     Flag(("-m", "--model"), help="Model", metavar="string"),
     Flag(("-p", "--prompt"), help="Run in non-interactive (headless) mode", metavar="string"),
     Flag(("-i", "--prompt-interactive"), metavar="string"),
+    Flag(("--skip-trust",), "switch", "Trust the current workspace for this session"),
+    Flag(("-w", "--worktree"), metavar="string"),
     Flag(("-s", "--sandbox"), "switch", "Run in sandbox?"),
     Flag(("-y", "--yolo"), "switch", "Automatically accept all actions"),
     Flag(
@@ -242,25 +308,35 @@ GEMINI_FLAGS = (
         choices=("default", "auto_edit", "yolo", "plan"),
         metavar="string",
     ),
-    Flag(("-d", "--debug"), "switch", "Run in debug mode?"),
-    Flag(("--skip-trust",), "switch", "Trust the current workspace for this session"),
+    Flag(("--policy",), "variadic", metavar="array"),
+    Flag(("--admin-policy",), "variadic", metavar="array"),
+    Flag(("--acp",), "switch"),
+    Flag(("--experimental-acp",), "switch"),
+    Flag(("--allowed-mcp-server-names",), "variadic", metavar="array"),
+    Flag(("--allowed-tools",), "variadic", "Tools allowed to run without confirmation"),
+    Flag(("-e", "--extensions"), "variadic", metavar="array"),
+    Flag(("-l", "--list-extensions"), "switch"),
+    Flag(("-r", "--resume"), metavar="string"),
+    Flag(("--session-file",), metavar="string"),
+    Flag(("--session-id",), metavar="string"),
+    Flag(("--list-sessions",), "switch"),
+    Flag(("--delete-session",), metavar="string"),
+    Flag(("--include-directories",), "variadic", metavar="array"),
+    Flag(("--screen-reader",), "switch"),
     Flag(
         ("-o", "--output-format"),
         help="The format of the CLI output",
         choices=("text", "json", "stream-json"),
         metavar="string",
     ),
-    Flag(("--include-directories",), "variadic", metavar="array"),
-    Flag(("-e", "--extensions"), "variadic", metavar="array"),
-    Flag(("-l", "--list-extensions"), "switch"),
-    Flag(("--allowed-tools",), "variadic", "Tools allowed to run without confirmation"),
-    Flag(("--allowed-mcp-server-names",), "variadic", metavar="array"),
-    Flag(("-r", "--resume"), metavar="string"),
-    Flag(("--screen-reader",), "switch"),
+    Flag(("--raw-output",), "switch"),
+    Flag(("--accept-raw-output-risk",), "switch"),
     Flag(("-v", "--version"), "switch", "Show version number"),
     Flag(("-h", "--help"), "switch", "Show help"),
 )
 
+CODEX_USAGE = "codex [OPTIONS] [PROMPT]\n       codex [OPTIONS] <COMMAND> [ARGS]"
+CODEX_EXEC_USAGE = "codex exec [OPTIONS] [PROMPT]\n       codex exec [OPTIONS] <COMMAND> [ARGS]"
 CODEX_EXEC_FLAGS = (
     Flag(
         ("-c", "--config"),
@@ -270,30 +346,48 @@ CODEX_EXEC_FLAGS = (
     ),
     Flag(("--enable",), help="Enable a feature", repeatable=True, metavar="FEATURE"),
     Flag(("--disable",), help="Disable a feature", repeatable=True, metavar="FEATURE"),
-    Flag(("-i", "--image"), repeatable=True, metavar="FILE"),
+    Flag(("--strict-config",), "switch"),
+    # ``<FILE>...``: takes every following value, a trailing ``-`` too.
+    Flag(("-i", "--image"), "variadic", repeatable=True, metavar="FILE"),
     Flag(("-m", "--model"), help="Model the agent should use", metavar="MODEL"),
     Flag(("--oss",), "switch"),
     Flag(("--local-provider",), metavar="OSS_PROVIDER"),
+    Flag(("-p", "--profile"), metavar="CONFIG_PROFILE_V2"),
     Flag(
         ("-s", "--sandbox"),
         help="Select the sandbox policy",
         choices=("read-only", "workspace-write", "danger-full-access"),
         metavar="SANDBOX_MODE",
     ),
-    Flag(("-p", "--profile"), metavar="CONFIG_PROFILE"),
-    Flag(("--full-auto",), "switch"),
-    Flag(("--dangerously-bypass-approvals-and-sandbox", "--yolo"), "switch"),
+    Flag(("--approve-for-me",), "switch"),
+    Flag(("--dangerously-bypass-approvals-and-sandbox",), "switch", aliases=("--yolo",)),
+    Flag(("--dangerously-bypass-hook-trust",), "switch"),
     Flag(("-C", "--cd"), metavar="DIR"),
-    Flag(("--skip-git-repo-check",), "switch", "Allow running outside a Git repository"),
+    Flag(("--worktree",), "switch"),
     Flag(("--add-dir",), repeatable=True, metavar="DIR"),
+    Flag(("--thread-source",), metavar="SOURCE"),
+    Flag(
+        ("--cyber-access-program",),
+        choices=("standard", "daybreak_blue", "daybreak_red"),
+        metavar="PROGRAM",
+    ),
+    Flag(("--skip-git-repo-check",), "switch", "Allow running outside a Git repository"),
+    Flag(("--trust",), "switch"),
+    Flag(("--ephemeral",), "switch"),
+    Flag(("--ignore-user-config",), "switch"),
+    Flag(("--ignore-rules",), "switch"),
     Flag(("--output-schema",), metavar="FILE"),
     Flag(("--color",), choices=("always", "never", "auto"), metavar="COLOR"),
-    Flag(("--json", "--experimental-json"), "switch", "Print events to stdout as JSONL"),
+    Flag(
+        ("--json",), "switch", "Print events to stdout as JSONL", aliases=("--experimental-json",)
+    ),
     Flag(("-o", "--output-last-message"), metavar="FILE"),
     Flag(("-h", "--help"), "switch", "Print help"),
     Flag(("-V", "--version"), "switch", "Print version"),
 )
+CODEX_TOP_FLAGS = CODEX_EXEC_FLAGS[-2:]
 
+CURSOR_USAGE = "cursor-agent [options] [prompt...]"
 CURSOR_FLAGS = (
     Flag(("-p", "--print"), "switch", "Print responses to console (non-interactive)"),
     Flag(
@@ -316,25 +410,34 @@ def commander_error(message: str) -> Exit:
     return Exit(f"error: {message}\n", 1)
 
 
-def yargs_error(tool: str, message: str) -> Exit:
-    usage = f"Usage: {tool} [options] [command]\n\n"
-    return Exit(f"{usage}{message}\n", 1)
+def yargs_error(message: str, help: str) -> Exit:
+    """yargs prints the complaint, then the whole help."""
+    return Exit(f"{message}\n{help}", 1)
 
 
-def clap_error(message: str, tip: str = "") -> Exit:
+def clap_error(message: str, tip: str = "", usage: str = CODEX_EXEC_USAGE) -> Exit:
     text = f"error: {message}\n\n"
     if tip:
         text += f"  tip: {tip}\n\n"
-    text += (
-        "Usage: codex exec [OPTIONS] [PROMPT] [COMMAND]\n\nFor more information, try '--help'.\n"
-    )
+    text += f"Usage: {usage}\n\nFor more information, try '--help'.\n"
     return Exit(text, 2)
 
 
-def parse_args(tool: str, flags: tuple[Flag, ...], args: list[str], style: str) -> Parsed:
-    """Parse like commander (claude, cursor-agent), yargs (gemini) or clap (codex)."""
-    by_name = {name: flag for flag in flags for name in flag.names}
+def parse_args(
+    tool: str, flags: tuple[Flag, ...], args: list[str], style: str, usage: str
+) -> Parsed:
+    """Parse like commander (claude, cursor-agent), yargs (gemini) or clap (codex).
+
+    Each parser gives up at its own moment, and that decides what a mistake next
+    to --help prints: clap stops at the first bad argument and acts on --help or
+    --version where they stand; commander stops at a bad value but looks for
+    --version or --help before reporting an unknown option; yargs checks unknown
+    options and choices last, so --help and --version win over any mistake.
+    """
+    by_name = {name: flag for flag in flags for name in (*flag.names, *flag.aliases)}
     parsed = Parsed()
+    unknown: list[str] = []
+    bad_choices: list[Exit] = []
     i = 0
     while i < len(args):
         arg = args[i]
@@ -342,54 +445,90 @@ def parse_args(tool: str, flags: tuple[Flag, ...], args: list[str], style: str) 
         if arg == "--":
             parsed.positionals.extend(args[i:])
             break
-        if not arg.startswith("-") or arg == "-":
+        if not _is_option(arg):
             parsed.positionals.append(arg)
             continue
         name, inline = arg, None
         if arg.startswith("--") and "=" in arg:
             name, inline = arg.split("=", 1)
         flag = by_name.get(name)
-        if flag is None:
+        if flag is not None and flag.arity == "switch" and inline is not None:
+            if style == "clap":
+                raise clap_error(
+                    f"unexpected value '{inline}' for '{_clap_label(flag)}' found; "
+                    "no more were expected",
+                    usage=usage,
+                )
             if style == "commander":
-                raise commander_error(f"unknown option '{arg}'")
-            if style == "yargs":
-                raise yargs_error(tool, f"Unknown argument: {name.lstrip('-')}")
-            raise clap_error(
-                f"unexpected argument '{arg}' found", f"to pass '{arg}' as a value, use '-- {arg}'"
-            )
+                flag = None  # commander knows `--print`, not `--print=1`
+        if flag is None:
+            if style == "clap":
+                raise clap_error(f"unexpected argument '{arg}' found", _clap_tip(arg, flags), usage)
+            if style == "commander":
+                later = {f.key for f in map(by_name.get, args[i:]) if f is not None}
+                for key in ("version", "help"):
+                    if parsed.has(key) or key in later:
+                        parsed.opts[key] = [True]
+                        return parsed
+                raise commander_error(f"unknown option '{arg}'" + _commander_suggestion(arg, flags))
+            unknown.append(name.lstrip("-"))
+            if inline is None and i < len(args) and not _is_option(args[i]):
+                i += 1  # yargs gives an unknown option the next argument as its value
+            continue
         values: list[Any]
         if flag.arity == "switch":
-            if inline is not None:
-                raise _missing_or_bad(style, tool, flag, arg, switch=True)
             values = [True]
         elif inline is not None:
             values = [inline]
         elif flag.arity == "optional":
-            if i < len(args) and not args[i].startswith("-"):
+            if i < len(args) and not _is_option(args[i]):
                 values = [args[i]]
                 i += 1
             else:
                 values = [True]
-        else:
-            if i >= len(args) or (args[i].startswith("-") and args[i] != "-" and style != "yargs"):
-                raise _missing_or_bad(style, tool, flag, arg)
+        elif i < len(args) and (style == "commander" or not _is_option(args[i])):
+            # commander's required value is the next argument, whatever it looks like.
             values = [args[i]]
             i += 1
             if flag.arity == "variadic":
-                while i < len(args) and not args[i].startswith("-"):
+                while i < len(args) and not _is_option(args[i]):
                     values.append(args[i])
                     i += 1
-        if flag.choices:
-            for value in values:
-                if value not in flag.choices:
-                    raise _bad_choice(style, tool, flag, value)
+        elif style == "yargs":
+            values = [""]  # yargs leaves a string option without a value empty
+        else:
+            raise _missing(style, flag, usage)
+        bad = [v for v in values if isinstance(v, str) and flag.choices and v not in flag.choices]
+        if bad:
+            error = _bad_choice(style, flag, bad[0], help_text(tool, flags, usage))
+            if style != "yargs":
+                raise error
+            bad_choices.append(error)
         if style == "clap" and parsed.has(flag.key) and not flag.repeatable:
-            raise clap_error(f"the argument '{_clap_label(flag)}' cannot be used multiple times")
+            raise clap_error(
+                f"the argument '{_clap_label(flag)}' cannot be used multiple times", usage=usage
+            )
         if flag.arity == "variadic":
             parsed.opts.setdefault(flag.key, []).append(values)
         else:
             parsed.opts.setdefault(flag.key, []).extend(values)
+        acts_at_once = ("help", "version") if style == "clap" else ("version",)
+        if style != "yargs" and flag.key in acts_at_once:
+            return parsed
+    if parsed.has("help") or parsed.has("version"):
+        return parsed
+    if unknown:
+        plural = "s" if len(unknown) > 1 else ""
+        raise yargs_error(
+            f"Unknown argument{plural}: {', '.join(unknown)}", help_text(tool, flags, usage)
+        )
+    if bad_choices:
+        raise bad_choices[0]
     return parsed
+
+
+def _is_option(arg: str) -> bool:
+    return arg.startswith("-") and arg != "-"
 
 
 def _clap_label(flag: Flag) -> str:
@@ -397,30 +536,25 @@ def _clap_label(flag: Flag) -> str:
     return long if flag.arity == "switch" else f"{long} <{flag.metavar}>"
 
 
-def _missing_or_bad(style: str, tool: str, flag: Flag, arg: str, switch: bool = False) -> Exit:
+def _missing(style: str, flag: Flag, usage: str) -> Exit:
     if style == "commander":
-        if switch:
-            return commander_error(f"option '{arg.split('=', 1)[0]}' does not take an argument")
-        return commander_error(
-            f"option '{', '.join(flag.names)} <{flag.metavar}>' argument missing"
-        )
-    if style == "yargs":
-        return yargs_error(tool, f"Not enough arguments following: {flag.key}")
-    if switch:
-        return clap_error(f"unexpected value for '{_clap_label(flag)}'")
-    return clap_error(f"a value is required for '{_clap_label(flag)}' but none was supplied")
+        return commander_error(f"option '{flag.usage}' argument missing")
+    text = f"error: a value is required for '{_clap_label(flag)}' but none was supplied\n"
+    if flag.choices:
+        text += f"  [possible values: {', '.join(flag.choices)}]\n"
+    return Exit(text + "\nFor more information, try '--help'.\n", 2)
 
 
-def _bad_choice(style: str, tool: str, flag: Flag, value: str) -> Exit:
+def _bad_choice(style: str, flag: Flag, value: str, help: str) -> Exit:
     if style == "commander":
         return commander_error(
-            f"option '--{flag.key} <{flag.metavar}>' argument '{value}' is invalid. "
+            f"option '{flag.usage}' argument '{value}' is invalid. "
             f"Allowed choices are {', '.join(flag.choices)}."
         )
     if style == "yargs":
         choices = ", ".join(f'"{c}"' for c in flag.choices)
         return yargs_error(
-            tool, f'Invalid values:\n  Argument: {flag.key}, Given: "{value}", Choices: {choices}'
+            f'Invalid values:\n  Argument: {flag.key}, Given: "{value}", Choices: {choices}', help
         )
     possible = ", ".join(flag.choices)
     text = (
@@ -430,19 +564,85 @@ def _bad_choice(style: str, tool: str, flag: Flag, value: str) -> Exit:
     return Exit(text, 2)
 
 
+def _commander_suggestion(arg: str, flags: tuple[Flag, ...]) -> str:
+    """Commander's "(Did you mean --x?)": visible long options within a small edit distance."""
+    if not arg.startswith("--"):
+        return ""
+    word = arg[2:]
+    best, similar = 3, []
+    for flag in flags:
+        candidate = flag.key
+        if flag.hidden or len(candidate) <= 1:
+            continue
+        distance = _edit_distance(word, candidate)
+        length = max(len(word), len(candidate))
+        if (length - distance) / length <= 0.4:
+            continue
+        if distance < best:
+            best, similar = distance, [candidate]
+        elif distance == best:
+            similar.append(candidate)
+    names = sorted(f"--{c}" for c in similar)
+    if len(names) > 1:
+        return f"\n(Did you mean one of {', '.join(names)}?)"
+    return f"\n(Did you mean {names[0]}?)" if names else ""
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein (optimal string alignment), as commander computes it."""
+    if abs(len(a) - len(b)) > 3:
+        return max(len(a), len(b))
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+def _clap_tip(arg: str, flags: tuple[Flag, ...]) -> str:
+    """clap's tip: the most similar long name (Jaro above 0.7), else how to pass a value."""
+    if arg.startswith("--"):
+        longs = [n[2:] for f in flags for n in (*f.names, *f.aliases) if n.startswith("--")]
+        scored = sorted(((_jaro(arg[2:], c), c) for c in longs), key=lambda s: s[0])
+        close = [c for score, c in scored if score > 0.7]
+        if close:
+            return f"a similar argument exists: '--{close[-1]}'"
+    return f"to pass '{arg}' as a value, use '-- {arg}'"
+
+
+def _jaro(a: str, b: str) -> float:
+    """Jaro similarity, as the strsim crate behind clap computes it."""
+    if not a or not b:
+        return 1.0 if a == b else 0.0
+    window = max(max(len(a), len(b)) // 2 - 1, 0)
+    a_hit, b_hit = [False] * len(a), [False] * len(b)
+    for i, ch in enumerate(a):
+        for j in range(max(0, i - window), min(len(b), i + window + 1)):
+            if not b_hit[j] and b[j] == ch:
+                a_hit[i] = b_hit[j] = True
+                break
+    matches = sum(a_hit)
+    if not matches:
+        return 0.0
+    a_seq = [c for c, hit in zip(a, a_hit, strict=True) if hit]
+    b_seq = [c for c, hit in zip(b, b_hit, strict=True) if hit]
+    half_transpositions = sum(x != y for x, y in zip(a_seq, b_seq, strict=True)) // 2
+    return (matches / len(a) + matches / len(b) + (matches - half_transpositions) / matches) / 3
+
+
 def help_text(tool: str, flags: tuple[Flag, ...], usage: str) -> str:
     drop = {f.strip() for f in os.environ.get(f"FAKE_{env_key(tool)}_HELP_DROP", "").split(",")}
     lines = [f"Usage: {usage}", "", "Options:"]
     for flag in flags:
-        if drop & set(flag.names):
+        if flag.hidden or drop & set(flag.names):
             continue
-        names = ", ".join(flag.names)
-        if flag.arity != "switch":
-            names += f" <{flag.metavar}>"
         text = flag.help
         if flag.choices:
             text += f" (choices: {', '.join(flag.choices)})"
-        lines.append(f"  {names:<44} {text}".rstrip())
+        lines.append(f"  {flag.usage:<44} {text}".rstrip())
     return "\n".join(lines) + "\n"
 
 
@@ -736,11 +936,11 @@ def _split_tools(value: str) -> list[str]:
 
 
 def claude_main(args: list[str], ctx: Context) -> Output:
-    parsed = parse_args("claude", CLAUDE_FLAGS, args, "commander")
+    parsed = parse_args("claude", CLAUDE_FLAGS, args, "commander", CLAUDE_USAGE)
     if parsed.has("version"):
         return ctx.version()
     if parsed.has("help"):
-        return ctx.help(help_text("claude", CLAUDE_FLAGS, "claude [options] [command] [prompt]"))
+        return ctx.help(help_text("claude", CLAUDE_FLAGS, CLAUDE_USAGE))
     if len(parsed.positionals) > 1:
         raise commander_error(
             f"too many arguments. Expected 1 argument but got {len(parsed.positionals)}."
@@ -977,11 +1177,11 @@ def gemini_success(reply: str, model: str | None, prompt: str, session: str) -> 
 
 
 def gemini_main(args: list[str], ctx: Context) -> Output:
-    parsed = parse_args("gemini", GEMINI_FLAGS, args, "yargs")
+    parsed = parse_args("gemini", GEMINI_FLAGS, args, "yargs", GEMINI_USAGE)
     if parsed.has("version"):
         return ctx.version()
     if parsed.has("help"):
-        return ctx.help(help_text("gemini", GEMINI_FLAGS, "gemini [options] [command]"))
+        return ctx.help(help_text("gemini", GEMINI_FLAGS, GEMINI_USAGE))
     if not parsed.has("skip-trust") and os.environ.get("GEMINI_CLI_TRUST_WORKSPACE") != "true":
         raise Exit(GEMINI_UNTRUSTED, 55)
     formats = parsed.all("output-format")
@@ -1112,19 +1312,17 @@ def codex_failure(mode: str) -> tuple[list[str], str]:
 
 def codex_main(args: list[str], ctx: Context) -> Output:
     if not args or args[0] != "exec":
-        parsed = parse_args("codex", CODEX_EXEC_FLAGS[-2:], args, "clap")
+        parsed = parse_args("codex", CODEX_TOP_FLAGS, args, "clap", CODEX_USAGE)
         if parsed.has("version"):
             return ctx.version()
         if parsed.has("help"):
-            return ctx.help(help_text("codex", CODEX_EXEC_FLAGS[-2:], "codex [OPTIONS] [COMMAND]"))
+            return ctx.help(help_text("codex", CODEX_TOP_FLAGS, CODEX_USAGE))
         raise Exit("fake codex: only `codex exec` is supported\n", 2)
-    parsed = parse_args("codex", CODEX_EXEC_FLAGS, args[1:], "clap")
+    parsed = parse_args("codex", CODEX_EXEC_FLAGS, args[1:], "clap", CODEX_EXEC_USAGE)
     if parsed.has("version"):
         return ctx.version()
     if parsed.has("help"):
-        return ctx.help(
-            help_text("codex", CODEX_EXEC_FLAGS, "codex exec [OPTIONS] [PROMPT] [COMMAND]")
-        )
+        return ctx.help(help_text("codex", CODEX_EXEC_FLAGS, CODEX_EXEC_USAGE))
     if len(parsed.positionals) > 1:
         raise clap_error(f"unexpected argument '{parsed.positionals[1]}' found")
     for override in parsed.all("config"):
@@ -1253,13 +1451,11 @@ CURSOR_AUTH = (
 
 
 def cursor_main(args: list[str], ctx: Context) -> Output:
-    parsed = parse_args("cursor-agent", CURSOR_FLAGS, args, "commander")
+    parsed = parse_args("cursor-agent", CURSOR_FLAGS, args, "commander", CURSOR_USAGE)
     if parsed.has("version"):
         return ctx.version()
     if parsed.has("help"):
-        return ctx.help(
-            help_text("cursor-agent", CURSOR_FLAGS, "cursor-agent [options] [prompt...]")
-        )
+        return ctx.help(help_text("cursor-agent", CURSOR_FLAGS, CURSOR_USAGE))
     if not parsed.has("print"):
         raise Exit("fake cursor-agent: only -p/--print (non-interactive) mode is supported\n", 1)
     stdin = "" if parsed.positionals else read_stdin()
