@@ -21,7 +21,8 @@ Rules, in the order they apply:
   loops end.
 * A missing or unreadable spec, or one that yields no file, is an InputError
   raised before anything is read. Trouble with an entry *inside* a directory
-  (unreadable folder, broken symlink, a FIFO) becomes a skipped entry instead.
+  (unreadable folder, broken symlink or symlink loop, a FIFO) becomes a skipped
+  entry instead — for a glob, only when the glob matches the entry's name.
 """
 
 # The walk works on ``str`` paths and ``os.DirEntry`` on purpose: it visits tens of
@@ -30,6 +31,7 @@ Rules, in the order they apply:
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import re
@@ -427,11 +429,16 @@ def _child(
 ) -> _Dir | tuple[Candidate, str] | None:
     rel = f"{parent.rel}/{entry.name}" if parent.rel else entry.name
     shown = prefix + printable(rel)
+    unusable: str | None = None
     try:
         is_dir = entry.is_dir()
         is_file = not is_dir and entry.is_file()
-    except OSError:
-        return Candidate(entry.path, shown, 0, problem="unreadable"), entry.path
+    except OSError as exc:
+        # Following the entry failed: a symlink loop, or a target we may not stat.
+        # No folder to enter; it is reported as a skipped file below, but only if
+        # the glob wants it, so a glob matching nothing still fails.
+        is_dir = is_file = False
+        unusable = "broken symlink" if exc.errno == errno.ELOOP else "unreadable"
     if is_dir:
         if _skip_dir_by_name(entry.name, entry.path) or _is_ignored(ignores, entry.path, True):
             return None
@@ -446,6 +453,8 @@ def _child(
         return None
     if looks_secret(entry.name):
         return Candidate(entry.path, shown, 0, problem=SECRET_REASON), entry.path
+    if unusable is not None:
+        return Candidate(entry.path, shown, 0, problem=unusable), entry.path
     if not is_file:
         if entry.is_symlink() and not os.path.exists(entry.path):
             return Candidate(entry.path, shown, 0, problem="broken symlink"), entry.path

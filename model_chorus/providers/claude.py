@@ -1,10 +1,18 @@
 """Claude Code (``claude``) as a provider.
 
-Command: ``claude -p --output-format json --disallowed-tools "Bash Edit ..."
-[--model M] [--append-system-prompt S]``, prompt on stdin. The tool prints
-one JSON object on success *and* on failure (``is_error``), so the exit code
-alone decides nothing. ``CLAUDE_CODE_MAX_RETRIES=0`` stops its own retries,
-which otherwise outlast any timeout of ours (minutes of backoff).
+Command: ``claude -p --tools Read,Grep,Glob --disallowed-tools "Bash Edit ..."
+--strict-mcp-config --output-format json [--model M] [--append-system-prompt S]``,
+prompt on stdin. The tool prints one JSON object on success *and* on failure
+(``is_error``), so the exit code alone decides nothing.
+``CLAUDE_CODE_MAX_RETRIES=0`` stops its own retries, which otherwise outlast
+any timeout of ours (minutes of backoff).
+
+Read-only is an allow-list: ``--tools`` names the only built-in tools the
+model gets (a tool a new version adds is not among them; a name this version
+lacks is simply absent), ``--strict-mcp-config`` without ``--mcp-config``
+loads no MCP server from the user's or the project's configuration, and the
+old deny list stays as a second guard. ``--allowed-tools`` would only
+pre-approve tools, never shrink the set, so it is no guard at all.
 
 Token counts: ``input_tokens`` includes cache reads and writes, as the other
 providers report it; ``cached_input_tokens`` is the cache-read part.
@@ -15,16 +23,19 @@ from __future__ import annotations
 from typing import Any
 
 from model_chorus.errors import ProviderBadRequestError, ProviderError
-from model_chorus.models import GenerationRequest, GenerationResponse, TokenUsage
+from model_chorus.models import GenerationRequest, GenerationResponse
 from model_chorus.providers.base import ArgRules, CLIProvider, merge_args
 from model_chorus.providers.failures import error_from_message, failed_run, output_error
-from model_chorus.providers.parsing import as_int, json_object
+from model_chorus.providers.parsing import json_object, token_usage
 from model_chorus.providers.registry import SPECS
 from model_chorus.providers.runner import ProcessResult
 from model_chorus.providers.system_prompt import inline_system_prompt
 
-#: Tools that write files, run commands or start agents that could; removed from the
-#: model's tool set (``--allowed-tools`` would only pre-approve, not restrict).
+#: The only built-in tools the model gets (``--tools``): reading and searching files.
+READ_ONLY_TOOLS = ("Read", "Grep", "Glob")
+
+#: Tools that write files, run commands or start agents that could; also removed from
+#: the model's tool set, in case a version ignores or widens ``--tools``.
 READ_ONLY_DENIED_TOOLS = (
     "Bash",
     "BashOutput",
@@ -72,13 +83,19 @@ ARG_RULES = ArgRules(
     ),
 )
 
-#: The user's extra_args may not touch these: output format and the read-only guards.
+#: The user's extra_args may not touch these: output format and the read-only guards
+#: (settings and MCP configs can add tools, permissions or servers of their own).
 PROTECTED = frozenset(
     {
         "--print",
         "--output-format",
         "--input-format",
+        "--tools",
         "--disallowed-tools",
+        "--allowed-tools",
+        "--strict-mcp-config",
+        "--mcp-config",
+        "--settings",
         "--permission-mode",
         "--dangerously-skip-permissions",
         "--allow-dangerously-skip-permissions",
@@ -90,10 +107,13 @@ class ClaudeProvider(CLIProvider):
     spec = SPECS["claude"]
 
     def build_command(self, request: GenerationRequest) -> list[str]:
-        # The deny list takes several values: a flag must follow it, never a stray argument.
+        # The tool lists take several values: a flag must follow each, never a stray argument.
         defaults = [
+            "--tools",
+            ",".join(READ_ONLY_TOOLS),
             "--disallowed-tools",
             " ".join(READ_ONLY_DENIED_TOOLS),
+            "--strict-mcp-config",
             "--output-format",
             "json",
         ]
@@ -137,7 +157,11 @@ class ClaudeProvider(CLIProvider):
             content=answer,
             provider=self.name,
             model=_model_name(data) or self.model_for(request),
-            usage=_usage(data.get("usage")),
+            usage=token_usage(
+                data.get("usage"),
+                cached_key="cache_read_input_tokens",
+                outside_input=("cache_read_input_tokens", "cache_creation_input_tokens"),
+            ),
             latency_s=result.duration_s,
             session_id=data.get("session_id"),
         )
@@ -170,15 +194,3 @@ def _model_name(data: dict[str, Any]) -> str | None:
     if isinstance(usage, dict) and usage:
         return str(next(iter(usage)))
     return None
-
-
-def _usage(usage: Any) -> TokenUsage:
-    if not isinstance(usage, dict):
-        return TokenUsage()
-    cache_read = as_int(usage.get("cache_read_input_tokens"))
-    cache_write = as_int(usage.get("cache_creation_input_tokens"))
-    return TokenUsage(
-        input_tokens=as_int(usage.get("input_tokens")) + cache_read + cache_write,
-        output_tokens=as_int(usage.get("output_tokens")),
-        cached_input_tokens=cache_read,
-    )

@@ -30,7 +30,7 @@ from model_chorus.providers.failures import (
     output_error,
     provider_error,
 )
-from model_chorus.providers.parsing import as_int, drop_lines, json_lines
+from model_chorus.providers.parsing import drop_lines, json_lines, token_usage
 from model_chorus.providers.registry import SPECS
 from model_chorus.providers.runner import ProcessResult
 from model_chorus.providers.system_prompt import inline_system_prompt
@@ -159,7 +159,7 @@ class _Events:
             elif kind == "error":
                 found.warnings.append(str(event.get("message") or ""))
             elif kind == "turn.completed":
-                found.usage = _usage(event.get("usage"))
+                found.usage = token_usage(event.get("usage"))
             elif kind == "turn.failed":
                 error = event.get("error")
                 message = error.get("message") if isinstance(error, dict) else None
@@ -173,13 +173,3 @@ class _Events:
             self.answer = item["text"]
         elif item.get("type") == "error":
             self.warnings.append(str(item.get("message") or ""))
-
-
-def _usage(usage: Any) -> TokenUsage:
-    if not isinstance(usage, dict):
-        return TokenUsage()
-    return TokenUsage(
-        input_tokens=as_int(usage.get("input_tokens")),
-        output_tokens=as_int(usage.get("output_tokens")),
-        cached_input_tokens=as_int(usage.get("cached_input_tokens")),
-    )

@@ -15,12 +15,10 @@ only proposes changes.
 
 from __future__ import annotations
 
-from typing import Any
-
-from model_chorus.models import GenerationRequest, GenerationResponse, TokenUsage
+from model_chorus.models import GenerationRequest, GenerationResponse
 from model_chorus.providers.base import ArgRules, CLIProvider, merge_args
 from model_chorus.providers.failures import error_from_message, failed_run, output_error
-from model_chorus.providers.parsing import as_int, json_object
+from model_chorus.providers.parsing import json_object, token_usage
 from model_chorus.providers.registry import SPECS
 from model_chorus.providers.runner import ProcessResult
 from model_chorus.providers.system_prompt import inline_system_prompt
@@ -64,17 +62,7 @@ class CursorAgentProvider(CLIProvider):
             content=answer,
             provider=self.name,
             model=model if isinstance(model, str) and model else self.model_for(request),
-            usage=_usage(data.get("usage")),
+            usage=token_usage(data.get("usage")),
             latency_s=result.duration_s,
             session_id=data.get("session_id"),
         )
-
-
-def _usage(usage: Any) -> TokenUsage:
-    if not isinstance(usage, dict):
-        return TokenUsage()
-    return TokenUsage(
-        input_tokens=as_int(usage.get("input_tokens")),
-        output_tokens=as_int(usage.get("output_tokens")),
-        cached_input_tokens=as_int(usage.get("cached_input_tokens")),
-    )

@@ -1,10 +1,17 @@
 """Gemini CLI (``gemini``) as a provider.
 
-Command: ``gemini --skip-trust --output-format json [-m M]``, prompt (with the
-system prompt in a delimited block, as the tool has no flag for one) on stdin.
-``--skip-trust`` is required in folders the user never trusted (exit 55
-otherwise). Never ``--yolo`` or ``--approval-mode``: without them the tool
-cannot edit files or run commands headless.
+Command: ``gemini --skip-trust --approval-mode default --output-format json
+[-m M]``, prompt (with the system prompt in a delimited block, as the tool has
+no flag for one) on stdin. ``--skip-trust`` is required in folders the user
+never trusted (exit 55 otherwise).
+
+Read-only: ``--approval-mode default`` is always passed, because the mode
+otherwise comes from ``general.defaultApprovalMode`` in ``~/.gemini/settings.json``
+or in the repository's own ``.gemini/settings.json`` — which ``--skip-trust``
+makes the tool honour — and ``auto_edit`` there would let it edit files. In
+the default mode a headless run cannot get the approval that edits and
+commands need. extra_args cannot change the mode, nor pass ``--yolo`` or
+policy files.
 
 Success: pretty-printed JSON on stdout (``response``; the model whose
 ``roles`` include ``main`` answered). Failure: empty stdout, and at the *end*
@@ -95,7 +102,7 @@ class GeminiProvider(CLIProvider):
     spec = SPECS["gemini"]
 
     def build_command(self, request: GenerationRequest) -> list[str]:
-        defaults = ["--skip-trust", "--output-format", "json"]
+        defaults = ["--skip-trust", "--approval-mode", "default", "--output-format", "json"]
         if model := self.model_for(request):
             defaults += ["-m", model]
         return [

@@ -12,6 +12,8 @@ import json
 import re
 from typing import Any
 
+from model_chorus.models import TokenUsage
+
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _DECODER = json.JSONDecoder()
 
@@ -74,6 +76,28 @@ def as_int(value: Any) -> int:
     if isinstance(value, float):
         return int(value)
     return 0
+
+
+def token_usage(
+    usage: Any,
+    *,
+    cached_key: str = "cached_input_tokens",
+    outside_input: tuple[str, ...] = (),
+) -> TokenUsage:
+    """Token counts from a tool's ``usage`` object (``input_tokens``, ``output_tokens`` ...).
+
+    ``outside_input`` names counts a tool reports *beside* ``input_tokens``
+    (Claude Code's cache reads and writes); they are added to it, so input
+    means the whole prompt for every provider.
+    """
+    if not isinstance(usage, dict):
+        return TokenUsage()
+    return TokenUsage(
+        input_tokens=as_int(usage.get("input_tokens"))
+        + sum(as_int(usage.get(key)) for key in outside_input),
+        output_tokens=as_int(usage.get("output_tokens")),
+        cached_input_tokens=as_int(usage.get(cached_key)),
+    )
 
 
 def without_ansi(text: str) -> str:

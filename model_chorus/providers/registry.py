@@ -37,7 +37,9 @@ SPECS: dict[str, ProviderSpec] = {
         required_flags=(
             "--print",
             "--output-format",
+            "--tools",
             "--disallowed-tools",
+            "--strict-mcp-config",
             "--model",
             "--append-system-prompt",
         ),
@@ -50,7 +52,7 @@ SPECS: dict[str, ProviderSpec] = {
         default_model_label="Gemini CLI's default (auto)",
         context_window=1_000_000,
         login_hint="Run `gemini` once in a terminal to sign in, or set GEMINI_API_KEY.",
-        required_flags=("--output-format", "--skip-trust", "--model"),
+        required_flags=("--output-format", "--skip-trust", "--approval-mode", "--model"),
     ),
     "codex": ProviderSpec(
         name="codex",
@@ -90,11 +92,18 @@ def known_providers() -> tuple[str, ...]:
     return tuple(SPECS)
 
 
+def check_known(name: str) -> None:
+    """Raise the one "unknown provider" error every command reports (exit 2)."""
+    if name not in SPECS:
+        raise UnknownProviderError(
+            f"Unknown provider {name!r}; known providers: {', '.join(SPECS)}.",
+            hint="`model-chorus list-providers` shows each provider and whether it is installed.",
+        )
+
+
 def get_spec(name: str) -> ProviderSpec:
-    try:
-        return SPECS[name]
-    except KeyError:
-        raise _unknown(name) from None
+    check_known(name)
+    return SPECS[name]
 
 
 def provider_class(name: str) -> type[CLIProvider]:
@@ -199,10 +208,3 @@ def parse_version(text: str) -> str | None:
         return None
     match = _VERSION.search(line)
     return match.group(0) if match else line
-
-
-def _unknown(name: str) -> UnknownProviderError:
-    return UnknownProviderError(
-        f"Unknown provider {name!r}; known providers: {', '.join(SPECS)}.",
-        hint="`model-chorus list-providers` shows each provider and whether it is installed.",
-    )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from model_chorus.config import BUILTIN_PROVIDERS, Settings
-from model_chorus.errors import InputError, ProviderNotInstalledError, UnknownProviderError
+from model_chorus.errors import InputError, ProviderNotInstalledError
 from model_chorus.events import EventSink, ignore_events
 from model_chorus.providers.base import ModelProvider
 from model_chorus.providers.middleware import (
@@ -22,7 +22,7 @@ from model_chorus.providers.middleware import (
     RateLimiterRegistry,
     build_chain,
 )
-from model_chorus.providers.registry import SPECS, create_provider
+from model_chorus.providers.registry import SPECS, check_known, create_provider
 
 
 @dataclass
@@ -130,12 +130,3 @@ class ProviderResolver:
             if self.settings.provider(name).enabled
             and shutil.which(self.settings.provider(name).executable or SPECS[name].executable)
         ]
-
-
-def check_known(name: str) -> None:
-    if name not in BUILTIN_PROVIDERS:
-        raise UnknownProviderError(
-            f"Unknown provider {name!r}.",
-            hint=f"Known providers: {', '.join(BUILTIN_PROVIDERS)}. "
-            "`model-chorus list-providers` shows which are installed.",
-        )

@@ -17,6 +17,7 @@ from typing import Any
 from model_chorus.errors import ProviderError, ProviderTimeoutError, StoreError
 from model_chorus.models import Attempt, GenerationRequest, GenerationResponse, TokenUsage
 from model_chorus.providers.middleware.clock import Clock
+from model_chorus.providers.middleware.offload import BackgroundWrites
 
 
 class FakeClock:
@@ -202,3 +203,13 @@ class MemoryStore:
 
 def request(prompt: str = "hello", **kwargs: Any) -> GenerationRequest:
     return GenerationRequest(prompt=prompt, **kwargs)
+
+
+async def settle(provider: object) -> None:
+    """Wait for the background store writes (call records, cache entries) of a whole chain."""
+    current: object = provider
+    while current is not None:
+        writes = getattr(current, "writes", None)
+        if isinstance(writes, BackgroundWrites):
+            await writes.drain()
+        current = getattr(current, "inner", None)

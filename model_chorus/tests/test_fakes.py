@@ -12,6 +12,7 @@ import functools
 import json
 import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from model_chorus.tests.fakes import (
     Recorded,
     recorded,
     recorded_argv_cases,
+    write_json,
 )
 from model_chorus.tests.fakes.fake_tool import default_reply
 
@@ -385,6 +387,39 @@ def test_gemini_trusts_the_folder_via_environment(fake_tools: FakeTools) -> None
     got = run_fake("gemini", ["-o", "json"], "hi")
     assert got.returncode == 0
     assert fake_tools.calls("gemini")[0].env["GEMINI_CLI_TRUST_WORKSPACE"] == "true"
+
+
+def test_gemini_approval_mode_comes_from_flags_then_project_then_user_settings(
+    fake_tools: FakeTools,
+) -> None:
+    base = ["--skip-trust", "-o", "json"]
+    write_json(Path.home() / ".gemini/settings.json", {"general": {"defaultApprovalMode": "plan"}})
+    run_fake("gemini", base, "hi")
+    write_json(Path(".gemini/settings.json"), {"general": {"defaultApprovalMode": "auto_edit"}})
+    run_fake("gemini", base, "hi")
+    run_fake("gemini", [*base, "--approval-mode", "default"], "hi")
+    run_fake("gemini", [*base, "--approval-mode", "default", "--yolo"], "hi")
+    bad = run_fake("gemini", [*base, "--approval-mode", "auto"], "hi")
+
+    modes = [c.effective["approval_mode"] for c in fake_tools.calls("gemini")]
+    assert modes == ["plan", "auto_edit", "default", "yolo"]
+    assert bad.returncode == 1 and "Invalid values" in bad.stderr
+
+
+def test_claude_tools_and_mcp_servers_follow_flags_and_config_files(
+    fake_tools: FakeTools,
+) -> None:
+    write_json(Path.home() / ".claude.json", {"mcpServers": {"notes": {"command": "x"}}})
+    write_json(Path(".mcp.json"), {"mcpServers": {"repo-tool": {"command": "y"}}})
+    base = ["-p", "--output-format", "json"]
+    run_fake("claude", base, "hi")
+    run_fake("claude", [*base, "--tools", "Read,Grep,Glob", "--strict-mcp-config"], "hi")
+
+    default, restricted = (c.effective for c in fake_tools.calls("claude"))
+    assert {"Bash", "Write", "Edit", "WebFetch", "Skill"} <= set(default["tools"])
+    assert default["mcp_servers"] == ["notes", "repo-tool"]
+    # This version has no Grep or Glob tool: only Read is left.
+    assert restricted == {"tools": ["Read"], "mcp_servers": []}
 
 
 def test_gemini_doubled_output_format_falls_back_to_text(fake_tools: FakeTools) -> None:

@@ -35,6 +35,7 @@ from model_chorus.providers.middleware import (
 from model_chorus.providers.registry import create_provider
 from model_chorus.store.database import ConversationDatabase
 from model_chorus.tests.fakes import FakeTools
+from model_chorus.tests.middleware_doubles import settle
 from model_chorus.tests.processes import alive
 from model_chorus.workflows.runner import WorkflowRunner
 
@@ -60,9 +61,10 @@ class Run:
         self.events: list[WorkflowEvent] = []
         self.limiters = RateLimiterRegistry()
         self.use_breaker = use_breaker
+        self.chains: list[ModelProvider] = []
 
     def provider(self, name: str) -> ModelProvider:
-        return build_chain(
+        chain = build_chain(
             create_provider(name, self.cfg),
             settings=self.cfg,
             store=self.db,
@@ -73,8 +75,19 @@ class Run:
             events=self.events.append,
             rate_limiter_registry=self.limiters,
         )
+        self.chains.append(chain)
+        return chain
 
-    def outcomes(self, name: str) -> list[str]:
+    async def close(self) -> None:
+        """End the run as a command does: its call records written, then the database closed."""
+        for chain in self.chains:
+            await settle(chain)
+        self.db.close()
+
+    async def outcomes(self, name: str) -> list[str]:
+        """The call records of ``name``, once every chain's background writes are done."""
+        for chain in self.chains:
+            await settle(chain)
         return [r.outcome for r in self.db.call_records() if r.provider == name]
 
 
@@ -139,7 +152,7 @@ async def test_a_transient_fault_is_retried_and_recorded(
     assert response.content == "recovered"
     assert response.attempts == 2
     assert len(fake_tools.calls(tool)) == 2
-    assert run.outcomes(tool) == [kind, "ok"]
+    assert await run.outcomes(tool) == [kind, "ok"]
     assert [(e.kind, e.data["reason"]) for e in run.events] == [(EventKind.RETRY, kind)]
     # One failed attempt absorbed by the retry is no failure for the breaker.
     status = breaker_status(run.db, tool, run.cfg)
@@ -158,7 +171,7 @@ async def test_a_persistent_transient_fault_gives_up_after_max_attempts(
     assert caught.value.message.endswith("(gave up after 3 attempts)")
     assert caught.value.hint
     assert len(fake_tools.calls("gemini")) == 3
-    assert run.outcomes("gemini") == ["overloaded"] * 3
+    assert await run.outcomes("gemini") == ["overloaded"] * 3
     assert breaker_status(run.db, "gemini", run.cfg).failures == 1
 
 
@@ -190,7 +203,7 @@ async def test_a_permanent_fault_is_not_retried_and_falls_back(
         assert hint_word in (error.hint or "")
     assert [r.content for r in outcome.responses] == ["from the fallback"]
     assert len(fake_tools.calls(tool)) == 1
-    assert run.outcomes(tool) == [kind]
+    assert await run.outcomes(tool) == [kind]
     assert EventKind.FALLBACK in [e.kind for e in run.events]
     assert EventKind.RETRY not in [e.kind for e in run.events]
     assert breaker_status(run.db, tool, run.cfg).failures == 0
@@ -206,7 +219,7 @@ async def test_a_missing_tool_is_reported_with_its_install_command(
 
     assert "npm install -g @google/gemini-cli" in (caught.value.hint or "")
     assert "list-providers" in (caught.value.hint or "")
-    assert run.outcomes("gemini") == ["not_installed"]
+    assert await run.outcomes("gemini") == ["not_installed"]
 
 
 # --- hung tools, timeouts and cancellation --------------------------------------------
@@ -225,7 +238,7 @@ async def test_a_hung_tool_is_killed_at_the_timeout_with_its_whole_process_group
     assert call.child_pid is not None
     assert await gone([call.pid, call.child_pid]) == []
     assert "did not answer within 0.5 s" in caught.value.message
-    assert run.outcomes("codex") == ["timeout"]
+    assert await run.outcomes("codex") == ["timeout"]
 
 
 async def test_first_answer_wins_and_the_losers_processes_are_killed(
@@ -243,7 +256,7 @@ async def test_first_answer_wins_and_the_losers_processes_are_killed(
     losers = tool_pids(fake_tools, "gemini") + tool_pids(fake_tools, "codex")
     assert len(losers) == 4  # each loser and the helper it spawned
     assert await gone(losers) == []
-    assert run.outcomes("gemini") == ["cancelled"]
+    assert await run.outcomes("gemini") == ["cancelled"]
 
 
 async def test_cancelling_the_command_leaves_no_tool_running(
@@ -281,14 +294,14 @@ async def test_the_breaker_opens_and_the_next_process_does_not_call_the_tool(
         command = Run(db_path, cfg)
         with pytest.raises(ProviderError):
             await command.provider("gemini").generate(ask())
-        command.db.close()
+        await command.close()
     assert len(fake_tools.calls("gemini")) == 4
 
     third = Run(db_path, cfg)
     outcome = await WorkflowRunner().sequential(
         [third.provider("gemini"), third.provider("claude")], ask()
     )
-    third.db.close()
+    await third.close()
 
     assert len(fake_tools.calls("gemini")) == 4
     [error] = outcome.errors
@@ -300,6 +313,6 @@ async def test_the_breaker_opens_and_the_next_process_does_not_call_the_tool(
     no_breaker = Run(db_path, cfg, use_breaker=False)
     with pytest.raises(ProviderError) as caught:
         await no_breaker.provider("gemini").generate(ask())
-    no_breaker.db.close()
+    await no_breaker.close()
     assert caught.value.kind == "rate_limited"
     assert len(fake_tools.calls("gemini")) == 6

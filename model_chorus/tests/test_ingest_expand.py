@@ -200,6 +200,26 @@ def test_glob_matching_nothing_is_an_input_error() -> None:
         paths(["nowhere/*.py"])
 
 
+def test_glob_matching_nothing_fails_even_beside_a_symlink_loop() -> None:
+    write("src/a.txt")
+    Path("src/loop").symlink_to("loop")  # following it fails with ELOOP
+
+    with pytest.raises(InputError, match=r"No files match 'src/\*\.py'"):
+        paths(["src/*.py"])
+
+
+def test_a_symlink_loop_inside_a_folder_is_skipped_as_a_broken_symlink() -> None:
+    write("src/a.py")
+    Path("src/loop").symlink_to("loop")
+
+    context = ContextIngestionService(ContextSettings()).ingest(["src"], token_budget=1_000)
+
+    assert [(f.path, f.status, f.reason) for f in context.files] == [
+        ("src/a.py", "included", None),
+        ("src/loop", "skipped", "broken symlink"),
+    ]
+
+
 def test_folder_with_nothing_to_read_is_an_input_error() -> None:
     write("empty/node_modules/x.js")
     with pytest.raises(InputError, match="empty"):

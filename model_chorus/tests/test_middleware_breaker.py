@@ -11,6 +11,7 @@ import pytest
 
 from model_chorus.config import Settings
 from model_chorus.errors import (
+    AllProvidersFailedError,
     ProviderAuthError,
     ProviderBadRequestError,
     ProviderError,
@@ -19,6 +20,7 @@ from model_chorus.errors import (
     ProviderTimeoutError,
     ProviderUnavailableError,
 )
+from model_chorus.models import GenerationRequest, GenerationResponse
 from model_chorus.providers.middleware.breaker import (
     BreakerState,
     CircuitBreakerProvider,
@@ -274,13 +276,118 @@ async def test_status_reports_open_then_half_open_after_the_reset_time() -> None
     )
 
 
-def test_status_of_an_unknown_provider_is_closed_and_reset_clears_it() -> None:
+def test_status_of_an_unknown_provider_is_closed() -> None:
     store = MemoryStore()
     store.set_breaker("codex", {"state": "open", "failures": 5, "opened_at": 1.0})
 
+    status = breaker_status(store, "claude", Settings(breaker={"enabled": False}))
+
+    assert (status.state, status.failures, status.enabled) == (BreakerState.CLOSED, 0, False)
+
+
+async def test_reset_closes_an_open_breaker_at_once_and_reports_what_it_was() -> None:
+    clock = FakeClock()
+    store = MemoryStore()
+    settings = Settings(breaker={"reset_timeout": 60})
+    await fail_calls(
+        breaker(ScriptedProvider("codex", fail(ProviderTimeoutError)), store, clock), 3
+    )
+
+    before = reset_breaker(store, "codex", settings, clock=clock.clock)
+    inner = ScriptedProvider("codex", ok("fixed"))
+    response = await breaker(inner, store, clock).generate(request())  # no wait for the reset
+
+    assert (before.state, before.failures) == (BreakerState.OPEN, 3)
+    assert before.last_error is not None and before.last_error.startswith("timeout:")
+    assert breaker_status(store, "codex", settings).failures == 0
+    assert response.content == "fixed" and inner.calls == 1
+
+
+def test_reset_of_a_closed_breaker_reports_closed() -> None:
+    before = reset_breaker(MemoryStore(), "gemini", Settings())
+    assert (before.state, before.failures) == (BreakerState.CLOSED, 0)
+
+
+# --- a user's short --timeout is not the tool's fault --------------------------------------
+
+
+async def test_timeouts_under_a_shorter_per_request_timeout_do_not_open_it() -> None:
+    store = MemoryStore()
+    inner = ScriptedProvider("claude", fail(ProviderTimeoutError))
+    provider = breaker(inner, store, FakeClock(), threshold=3, timeout=30.0)
+
+    for _ in range(5):
+        with pytest.raises(ProviderTimeoutError):
+            await provider.generate(request(timeout=0.5))
+
+    assert inner.calls == 5
     assert breaker_status(store, "claude", Settings()).state is BreakerState.CLOSED
-    reset_breaker(store, "codex")
-    status = breaker_status(store, "codex", Settings(breaker={"enabled": False}))
-    assert status.state is BreakerState.CLOSED
-    assert status.failures == 0
-    assert status.enabled is False
+    assert breaker_status(store, "claude", Settings()).failures == 0
+
+
+@pytest.mark.parametrize("timeout", [None, 30.0, 90.0], ids=["configured", "same", "longer"])
+async def test_timeouts_with_at_least_the_configured_time_count(timeout: float | None) -> None:
+    store = MemoryStore()
+    inner = ScriptedProvider("claude", fail(ProviderTimeoutError))
+    provider = breaker(inner, store, FakeClock(), threshold=2, timeout=30.0)
+
+    for _ in range(2):
+        with pytest.raises(ProviderTimeoutError):
+            await provider.generate(request(timeout=timeout))
+
+    assert store.breakers["claude"]["state"] == "open"
+
+
+async def test_other_transient_failures_count_whatever_the_timeout() -> None:
+    store = MemoryStore()
+    inner = ScriptedProvider("claude", fail(ProviderRateLimitError))
+    provider = breaker(inner, store, FakeClock(), threshold=2, timeout=30.0)
+
+    for _ in range(2):
+        with pytest.raises(ProviderRateLimitError):
+            await provider.generate(request(timeout=0.5))
+
+    assert store.breakers["claude"]["state"] == "open"
+
+
+async def test_a_probe_that_times_out_under_a_short_timeout_frees_the_slot_only() -> None:
+    clock = FakeClock()
+    store = MemoryStore()
+    await fail_calls(
+        breaker(ScriptedProvider("gemini", fail(ProviderTimeoutError)), store, clock), 3
+    )
+    clock.advance(61)
+    impatient = breaker(ScriptedProvider("gemini", fail(ProviderTimeoutError)), store, clock)
+
+    with pytest.raises(ProviderTimeoutError):
+        await impatient.generate(request(timeout=0.5))  # the probe
+    after = breaker(ScriptedProvider("gemini", ok("up")), store, clock)
+
+    assert (await after.generate(request())).content == "up"  # the next call probes at once
+    assert store.breakers["gemini"]["state"] == "closed"
+
+
+# --- wording --------------------------------------------------------------------------------
+
+
+async def test_the_refusal_quotes_the_last_error_without_doubled_punctuation() -> None:
+    store = MemoryStore()
+
+    class Stopped(ScriptedProvider):
+        async def generate(self, request: GenerationRequest) -> GenerationResponse:
+            self.requests.append(request)
+            raise ProviderTimeoutError(
+                "gemini did not answer within 30 s and was stopped.", provider="gemini"
+            )
+
+    provider = breaker(Stopped("gemini"), store, FakeClock(), threshold=1)
+    await fail_calls(provider, 1)
+    with pytest.raises(ProviderUnavailableError) as caught:
+        await provider.generate(request())
+
+    assert caught.value.message.endswith(
+        "Last error: timeout: gemini did not answer within 30 s and was stopped."
+    )
+    assert ".." not in caught.value.message
+    failed = AllProvidersFailedError([caught.value])
+    assert ".." not in failed.message and ".)" not in failed.message

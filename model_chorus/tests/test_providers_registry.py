@@ -59,6 +59,22 @@ def test_unknown_provider_lists_the_known_ones() -> None:
     assert caught.value.exit_code == 2
 
 
+def test_the_resolver_reports_an_unknown_name_as_the_registry_does() -> None:
+    from model_chorus.providers.middleware import AttemptLog
+    from model_chorus.providers.resolver import ProviderResolver
+
+    resolver = ProviderResolver(Settings(), store=None, attempts=AttemptLog(), correlation_id="r")
+    with pytest.raises(UnknownProviderError) as from_flag:
+        resolver.names(["claude", "chatgpt"])
+    with pytest.raises(UnknownProviderError) as from_role:
+        resolver.resolve_roles({"skeptic": "chatgpt"})
+    with pytest.raises(UnknownProviderError) as from_registry:
+        create_provider("chatgpt", Settings())
+
+    reports = {(e.value.message, e.value.hint) for e in (from_flag, from_role, from_registry)}
+    assert len(reports) == 1
+
+
 def test_create_provider_applies_settings() -> None:
     settings = Settings(
         timeout=99,

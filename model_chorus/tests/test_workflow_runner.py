@@ -84,20 +84,6 @@ async def test_parallel_keeps_partial_results_in_provider_order() -> None:
         outcome.require(3, what="consensus")
 
 
-async def test_parallel_timeout_cancels_the_laggard_and_reports_it() -> None:
-    runner = WorkflowRunner()
-    hung = GatedProvider("claude")
-    quick = ScriptedProvider("gemini", ok("quick"))
-
-    outcome = await runner.parallel([hung, quick], request(), timeout=0.05)
-
-    assert [r.content for r in outcome.responses] == ["quick"]
-    [error] = outcome.errors
-    assert isinstance(error, ProviderTimeoutError)
-    assert error.provider == "claude"
-    assert hung.cancelled
-
-
 async def test_parallel_with_no_providers_is_an_empty_outcome() -> None:
     outcome = await WorkflowRunner().parallel([], request())
 
@@ -118,6 +104,27 @@ async def test_each_provider_can_get_its_own_request() -> None:
     assert b.requests[0].prompt == "role for gemini"
 
 
+def test_several_hints_and_messages_read_as_sentences() -> None:
+    timeout_hint = "Raise --timeout (or the provider's `timeout` in config) for long tasks."
+    failures = [
+        ProviderTimeoutError(
+            "claude did not answer within 5 s and was stopped.",
+            provider="claude",
+            hint=timeout_hint,
+        ),
+        ProviderAuthError("gemini is not logged in", provider="gemini", hint="Run `gemini` once"),
+        ProviderTimeoutError("codex did not answer.", provider="codex", hint=timeout_hint),
+    ]
+
+    every = AllProvidersFailedError(failures)
+    some = NotEnoughAnswersError(failures, answered=1, needed=2, what="consensus")
+
+    assert every.hint == f"{timeout_hint} Run `gemini` once."
+    assert some.hint == every.hint
+    assert "claude (timeout: claude did not answer within 5 s and was stopped)," in every.message
+    assert ".)" not in every.message + some.message and ";" not in every.hint
+
+
 # --- first ---------------------------------------------------------------------------
 
 
@@ -132,6 +139,37 @@ async def test_first_takes_the_first_good_answer_and_cancels_the_rest() -> None:
     assert [r.content for r in outcome.responses] == ["fast"]
     assert [e.provider for e in outcome.errors] == ["codex"]
     assert loser.cancelled
+
+
+async def test_first_races_on_past_an_answer_it_does_not_accept() -> None:
+    empty = ScriptedProvider("codex", ok("  "))
+    slow = GatedProvider("claude", content="real answer")
+    never = GatedProvider("gemini")
+    race = asyncio.create_task(
+        WorkflowRunner().first(
+            [empty, slow, never], request(), accept=lambda r: bool(r.content.strip())
+        )
+    )
+    await slow.started.wait()
+    await asyncio.sleep(0)
+    assert not race.done()  # the empty answer did not end it
+
+    slow.release()
+    outcome = await race
+
+    assert [r.content for r in outcome.responses] == ["  ", "real answer"]
+    assert outcome.errors == []  # the cancelled provider did not fail
+    assert never.cancelled
+
+
+async def test_first_can_wait_for_several_answers() -> None:
+    quick = [ScriptedProvider(name, ok(name)) for name in ("codex", "gemini")]
+    late = GatedProvider("claude")
+
+    outcome = await WorkflowRunner().first([late, *quick], request(), needed=2)
+
+    assert [r.content for r in outcome.responses] == ["codex", "gemini"]
+    assert late.cancelled
 
 
 async def test_first_with_every_provider_failing_keeps_every_error() -> None:

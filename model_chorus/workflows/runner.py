@@ -5,8 +5,10 @@ Three execution policies, used by every workflow:
 * ``sequential`` — the primary, then each fallback in order, until one answers.
 * ``parallel`` — all at once; gather what answers (partial results allowed),
   and require a minimum number of successes.
-* ``first`` — all at once; take the first good answer and cancel the rest
+* ``first`` — all at once; take the first good answer(s) and cancel the rest
   (cancellation kills their process groups, see ``providers/runner.py``).
+  A provider cancelled because the race was won did not fail: it is in
+  neither list of the outcome.
 
 Providers reaching the runner are already wrapped in their middleware chain,
 so retries and per-provider deadlines happen below this layer; the runner only
@@ -29,7 +31,6 @@ from model_chorus.errors import (
     AllProvidersFailedError,
     NotEnoughAnswersError,
     ProviderError,
-    ProviderTimeoutError,
 )
 from model_chorus.events import EventKind, EventSink, WorkflowEvent, ignore_events
 from model_chorus.models import GenerationRequest, GenerationResponse, ProviderFailure
@@ -88,14 +89,8 @@ class WorkflowRunner:
         outcome.duration_s = time.monotonic() - started
         return outcome
 
-    async def parallel(
-        self,
-        providers: Sequence[ModelProvider],
-        request: RequestFor,
-        *,
-        timeout: float | None = None,
-    ) -> RunOutcome:
-        """Ask all providers at once; keep every answer that arrives within ``timeout``.
+    async def parallel(self, providers: Sequence[ModelProvider], request: RequestFor) -> RunOutcome:
+        """Ask all providers at once and keep every answer (each call has its own deadline).
 
         Responses keep the order of ``providers`` (not completion order), so
         results are stable from run to run.
@@ -105,26 +100,34 @@ class WorkflowRunner:
             return RunOutcome()
         tasks = [self._start(p, request) for p in providers]
         try:
-            done, pending = await asyncio.wait(tasks, timeout=timeout)
+            await asyncio.wait(tasks)
         except BaseException:
             await _cancel_all(tasks)
             raise
-        await _cancel_all(list(pending))
         outcome = RunOutcome()
-        for provider, task in zip(providers, tasks, strict=True):
-            if task in done:
-                result = task.result()
-                if isinstance(result, GenerationResponse):
-                    outcome.responses.append(result)
-                else:
-                    outcome.errors.append(result)
+        for task in tasks:
+            result = task.result()
+            if isinstance(result, GenerationResponse):
+                outcome.responses.append(result)
             else:
-                outcome.errors.append(_overall_timeout(provider.name, timeout))
+                outcome.errors.append(result)
         outcome.duration_s = time.monotonic() - started
         return outcome
 
-    async def first(self, providers: Sequence[ModelProvider], request: RequestFor) -> RunOutcome:
-        """Start all providers; return with the first good answer and cancel the others."""
+    async def first(
+        self,
+        providers: Sequence[ModelProvider],
+        request: RequestFor,
+        *,
+        accept: Callable[[GenerationResponse], bool] = lambda response: True,
+        needed: int = 1,
+    ) -> RunOutcome:
+        """Start all providers; return once ``needed`` answers ``accept`` takes have arrived.
+
+        The others are cancelled. Responses are in the order they arrived
+        (provider order among those arriving together); an answer ``accept``
+        rejects (an empty one, say) is kept but does not end the race.
+        """
         started = time.monotonic()
         outcome = RunOutcome()
         order = {self._start(p, request): i for i, p in enumerate(providers)}
@@ -138,7 +141,7 @@ class WorkflowRunner:
                         outcome.responses.append(result)
                     else:
                         outcome.errors.append(result)
-                if outcome.responses:
+                if sum(1 for r in outcome.responses if accept(r)) >= needed:
                     break
         finally:
             await _cancel_all(list(pending))
@@ -181,10 +184,3 @@ async def _cancel_all(tasks: Sequence[_CallTask]) -> None:
         if not task.cancelled():
             # Retrieve outcomes so asyncio does not log "exception never retrieved".
             task.exception()
-
-
-def _overall_timeout(provider: str, timeout: float | None) -> ProviderError:
-    return ProviderTimeoutError(
-        f"{provider} did not answer within the workflow's {timeout:g} s.",
-        provider=provider,
-    )

@@ -22,9 +22,21 @@ our request, not the tool being down, so they are neutral: they neither count
 nor reset the streak (a neutral probe just frees the probe slot). A success
 resets the streak.
 
+A timeout counts only when the call had the time the configuration gives the
+tool (``request.timeout`` unset, or not shorter than the provider's configured
+timeout). Three ``chat --timeout 0.5`` runs against a tool that answers in 3 s
+say nothing about the tool, and the breaker is shared by every later run, so a
+timeout under a shorter per-request deadline is neutral.
+
 A closed breaker is only read on admission; the store is written when the
-state changes. If the store itself fails, the breaker lets the call through and logs a
-warning: losing the breaker is better than losing the answer.
+state changes. Store calls run in a worker thread (``offload.off_loop``), so a
+database locked by another process delays this call, never the event loop. If
+the store itself fails, the breaker lets the call through and logs a warning:
+losing the breaker is better than losing the answer.
+
+``reset_breaker`` closes a breaker by hand (``list-providers --reset-breaker
+NAME``), for a user who fixed the tool and does not want to wait out
+``breaker.reset_timeout``.
 """
 
 from __future__ import annotations
@@ -36,11 +48,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from model_chorus.errors import ProviderError, ProviderUnavailableError
+from model_chorus.errors import ProviderError, ProviderTimeoutError, ProviderUnavailableError
 from model_chorus.models import GenerationRequest, GenerationResponse
 from model_chorus.providers.base import ModelProvider
 from model_chorus.providers.middleware.clock import SYSTEM_CLOCK, Clock
-from model_chorus.providers.middleware.retry import DEADLINE_GRACE_S, is_transient
+from model_chorus.providers.middleware.offload import off_loop
+from model_chorus.providers.middleware.retry import DEADLINE_GRACE_S
 from model_chorus.providers.middleware.stores import BreakerRecord, BreakerStore
 
 if TYPE_CHECKING:
@@ -139,6 +152,16 @@ def on_neutral(rec: _Record, *, probe: bool) -> _Record:
     return rec
 
 
+def counts_against(
+    exc: ProviderError, *, request_timeout: float | None, configured_timeout: float
+) -> bool:
+    """Whether a failed call says the tool is down (the rules are in the module docstring)."""
+    if not exc.transient:
+        return False
+    shorter_deadline = request_timeout is not None and request_timeout < configured_timeout
+    return not (isinstance(exc, ProviderTimeoutError) and shorter_deadline)
+
+
 # --- the wrapper -------------------------------------------------------------------
 
 
@@ -163,7 +186,7 @@ class CircuitBreakerProvider:
 
     async def generate(self, request: GenerationRequest) -> GenerationResponse:
         lease = (request.timeout or self.default_timeout) + PROBE_LEASE_GRACE_S
-        admission = self._admit(lease)
+        admission = await self._admit(lease)
         if not admission.allowed:
             raise self._refusal(admission.record)
         if admission.probe:
@@ -172,29 +195,31 @@ class CircuitBreakerProvider:
         try:
             response = await self.inner.generate(request)
         except ProviderError as exc:
-            if is_transient(exc):
+            if counts_against(
+                exc, request_timeout=request.timeout, configured_timeout=self.default_timeout
+            ):
                 now = self.clock.wall()
                 error = f"{exc.kind}: {exc.message}"
-                self._update(
+                await self._update(
                     lambda r: on_failure(
                         r, now, threshold=self.failure_threshold, error=error, probe=probe
                     )
                 )
             elif probe:
-                self._update(lambda r: on_neutral(r, probe=True))
+                await self._update(lambda r: on_neutral(r, probe=True))
             raise
         except BaseException:
             if probe:  # cancelled or a bug: free the probe slot for the next call
-                self._update(lambda r: on_neutral(r, probe=True))
+                await self._update(lambda r: on_neutral(r, probe=True))
             raise
-        if probe or admission.record != _Record() or self._needs_reset():
-            self._update(on_success)
+        if probe or admission.record != _Record() or await self._needs_reset():
+            await self._update(on_success)
         return response
 
-    def _admit(self, lease: float) -> Admission:
+    async def _admit(self, lease: float) -> Admission:
         now = self.clock.wall()
         try:
-            current = _Record.load(self.store.get_breaker(self.name))
+            current = _Record.load(await off_loop(lambda: self.store.get_breaker(self.name)))
         except Exception as exc:  # the store is not the tool: let the call through
             logger.warning("circuit breaker state for %s unavailable: %s", self.name, exc)
             return Admission(True, False, _Record())
@@ -209,22 +234,27 @@ class CircuitBreakerProvider:
             return decision.record.dump()
 
         try:
-            self.store.update_breaker(self.name, transition)
+            await off_loop(lambda: self.store.update_breaker(self.name, transition))
         except Exception as exc:  # the store is not the tool: let the call through
             logger.warning("circuit breaker state for %s unavailable: %s", self.name, exc)
             return Admission(True, False, _Record())
         return decision
 
-    def _needs_reset(self) -> bool:
+    async def _needs_reset(self) -> bool:
         """Another call may have opened the breaker while this one ran; success closes it."""
         try:
-            return _Record.load(self.store.get_breaker(self.name)) != _Record()
+            stored = await off_loop(lambda: self.store.get_breaker(self.name))
         except Exception:
             return False
+        return _Record.load(stored) != _Record()
 
-    def _update(self, change: Callable[[_Record], _Record]) -> None:
+    async def _update(self, change: Callable[[_Record], _Record]) -> None:
         try:
-            self.store.update_breaker(self.name, lambda data: change(_Record.load(data)).dump())
+            await off_loop(
+                lambda: self.store.update_breaker(
+                    self.name, lambda data: change(_Record.load(data)).dump()
+                )
+            )
         except Exception as exc:
             logger.warning("could not save circuit breaker state for %s: %s", self.name, exc)
 
@@ -240,7 +270,7 @@ class CircuitBreakerProvider:
         retry_at = (rec.opened_at or self.clock.wall()) + self.reset_timeout
         return ProviderUnavailableError(
             f"{self.name} is paused after {rec.failures} failed calls in a row "
-            f"(circuit breaker open). Last error: {rec.last_error or 'unknown'}.",
+            f"(circuit breaker open). Last error: {_clause(rec.last_error or 'unknown')}.",
             provider=self.name,
             hint=(
                 f"{self.name} failed {rec.failures} times in a row; next try after "
@@ -281,7 +311,31 @@ class BreakerStatus:
 def breaker_status(
     store: BreakerStore, provider: str, settings: Settings, *, clock: Clock = SYSTEM_CLOCK
 ) -> BreakerStatus:
-    rec = _Record.load(store.get_breaker(provider))
+    return _status(_Record.load(store.get_breaker(provider)), provider, settings, clock)
+
+
+def reset_breaker(
+    store: BreakerStore, provider: str, settings: Settings, *, clock: Clock = SYSTEM_CLOCK
+) -> BreakerStatus:
+    """Close ``provider``'s breaker and forget its failures; returns the status it had.
+
+    One atomic update, so it cannot interleave with a running call's update; a
+    probe still out finds the breaker closed and leaves it so. The caller checks
+    that ``provider`` is a known name (``registry.check_known``); store errors
+    (``StoreError``) propagate, since here the store is the whole point.
+    """
+    before = _Record()
+
+    def close(data: BreakerRecord | None) -> BreakerRecord:
+        nonlocal before
+        before = _Record.load(data)
+        return _Record().dump()
+
+    store.update_breaker(provider, close)
+    return _status(before, provider, settings, clock)
+
+
+def _status(rec: _Record, provider: str, settings: Settings, clock: Clock) -> BreakerStatus:
     reset = settings.breaker.reset_timeout
     state = rec.state
     retry_at: float | None = None
@@ -300,9 +354,9 @@ def breaker_status(
     )
 
 
-def reset_breaker(store: BreakerStore, provider: str) -> None:
-    """Forget a provider's failures (``doctor --reset`` or after fixing the tool)."""
-    store.set_breaker(provider, _Record().dump())
+def _clause(text: str) -> str:
+    """An error message inside a sentence: without its own closing full stop."""
+    return text.rstrip().rstrip(".")
 
 
 def _utc(timestamp: float | None) -> datetime | None:

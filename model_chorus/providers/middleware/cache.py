@@ -6,6 +6,9 @@ changing the configured model does not serve the old model's answers. A hit
 makes no call at all (``cached=True``, ``attempts=0``), which is why the cache
 sits outermost: it works even while the breaker is open. Entries live in the
 database with a TTL; a store failure or a damaged entry is a miss, never an error.
+The lookup runs in a worker thread (``offload.off_loop``) and the store of a
+new answer in the background (``offload.BackgroundWrites``): a database locked
+by another process never blocks the event loop, and never delays an answer.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 from model_chorus.models import GenerationRequest, GenerationResponse, TokenUsage
 from model_chorus.providers.base import ModelProvider
+from model_chorus.providers.middleware.offload import BackgroundWrites, off_loop
 from model_chorus.providers.middleware.stores import ResponseCacheStore
 
 logger = logging.getLogger(__name__)
@@ -78,25 +82,29 @@ class CachedProvider:
         self.store = store
         self.ttl_s = ttl_s
         self.default_model = default_model
+        #: Answers still being stored; ``await writes.drain()`` to wait for them.
+        self.writes = BackgroundWrites(logger)
 
     async def generate(self, request: GenerationRequest) -> GenerationResponse:
         key = cache_key(
             self.name, request.model or self.default_model, request.system_prompt, request.prompt
         )
-        if (hit := self._get(key)) is not None:
+        if (hit := await self._get(key)) is not None:
             logger.info("%s: answered from the response cache", self.name)
             return hit
         response = await self.inner.generate(request)
         if response.content.strip():
-            try:
-                self.store.cache_put(key, encode_response(response), ttl_s=self.ttl_s)
-            except Exception as exc:  # a cache that cannot write is just a cache miss later
-                logger.warning("could not cache the %s answer: %s", self.name, exc)
+            value = encode_response(response)
+            # A cache that cannot write is just a cache miss later.
+            self.writes.submit(
+                lambda: self.store.cache_put(key, value, ttl_s=self.ttl_s),
+                what=f"cache the {self.name} answer",
+            )
         return response
 
-    def _get(self, key: str) -> GenerationResponse | None:
+    async def _get(self, key: str) -> GenerationResponse | None:
         try:
-            value = self.store.cache_get(key)
+            value = await off_loop(lambda: self.store.cache_get(key))
         except Exception as exc:
             logger.warning("response cache unavailable: %s", exc)
             return None

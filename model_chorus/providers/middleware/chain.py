@@ -8,7 +8,10 @@ Order, outermost first, and why::
   by an open breaker, retried, rate-limited or recorded as a call.
 * **CircuitBreaker** outside Retry: it judges *calls*, not attempts. A call
   that failed after all its retries is one failure; a rate-limit blip that
-  the retry absorbed is none. When it is open, nothing below runs.
+  the retry absorbed is none. When it is open, nothing below runs. A timeout
+  counts only when the call had the provider's configured timeout: a user's
+  shorter ``--timeout`` is about the user's patience, not the tool's health,
+  and must not open the breaker every later run shares.
 * **Retry** owns the call's deadline (``request.timeout`` or the provider's
   configured timeout) and gives each attempt the time that is left, so the
   whole chain stays within the timeout the user asked for.
@@ -16,6 +19,14 @@ Order, outermost first, and why::
   take its slot; its wait is deducted from the attempt's time.
 * **Telemetry** innermost: one record per attempt that reached the tool,
   with that attempt's own latency and outcome.
+
+No layer touches the database on the event loop: cache lookups and breaker
+state run in a worker thread, and call records and new cache entries are
+written in the background without being awaited (``offload.py``). A database
+locked by another process therefore never stalls the loop, so the other calls
+of a parallel fan-out keep running; a call that needs the store waits for it
+(the store has one connection, so its reads queue behind pending writes), but
+an answer is never held back by its own call record.
 
 No retry storm — the number of attempts is bounded when every tool is down:
 

@@ -1,8 +1,11 @@
 """Telemetry: one ``Attempt`` per call that reached the tool, logged and recorded.
 
 It sits innermost in the chain so that every retry is its own record with its
-own latency. Recording is best effort: a failing store write is logged and
-never turns a good answer into an error.
+own latency. Recording is best effort: the store write runs in a worker thread
+and is not awaited (``offload.BackgroundWrites``), so a database locked by
+another process neither blocks the event loop nor delays the answer — which,
+this deep inside the retry layer's deadline, could otherwise turn a good answer
+into a timeout. A failing write is logged and never turns an answer into an error.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from model_chorus.errors import ProviderError
 from model_chorus.models import Attempt, GenerationRequest, GenerationResponse, TokenUsage
 from model_chorus.providers.base import ModelProvider
 from model_chorus.providers.middleware.clock import SYSTEM_CLOCK, Clock
+from model_chorus.providers.middleware.offload import BackgroundWrites
 from model_chorus.providers.middleware.stores import CallRecorder
 
 logger = logging.getLogger(__name__)
@@ -41,9 +45,6 @@ class AttemptLog:
     def items(self) -> list[Attempt]:
         return list(self._attempts)
 
-    def for_provider(self, provider: str) -> list[Attempt]:
-        return [a for a in self._attempts if a.provider == provider]
-
     def __len__(self) -> int:
         return len(self._attempts)
 
@@ -69,6 +70,8 @@ class TelemetryProvider:
         self.correlation_id = correlation_id
         self.workflow = workflow
         self.clock = clock
+        #: Call records still being written; ``await writes.drain()`` to wait for them.
+        self.writes = BackgroundWrites(logger)
 
     async def generate(self, request: GenerationRequest) -> GenerationResponse:
         started = self.clock.monotonic()
@@ -119,13 +122,13 @@ class TelemetryProvider:
         if self.recorder is None:
             return
         thread_id = request.metadata.get(THREAD_ID_KEY)
-        try:
-            self.recorder.record_call(
+        recorder = self.recorder
+        self.writes.submit(
+            lambda: recorder.record_call(
                 attempt,
                 correlation_id=self.correlation_id,
                 thread_id=thread_id if isinstance(thread_id, str) else None,
                 workflow=self.workflow,
-            )
-        except Exception as exc:  # the store is not part of the call; never fail it
-            logger.warning("could not record the %s call: %s", self.name, exc, extra=extra)
-            logger.debug("call record failure", exc_info=True)
+            ),
+            what=f"record the {self.name} call",
+        )

@@ -50,6 +50,9 @@ class FakeCall:
     child_pid: int | None = None
     #: ``time.time()`` when a call began (before its latency), to check calls overlapped.
     started_at: float | None = None
+    #: What the real tool would run with after merging flags and settings files:
+    #: claude ``tools``/``mcp_servers``, gemini ``approval_mode``.
+    effective: dict[str, Any] = field(default_factory=dict)
 
     def has(self, flag: str) -> bool:
         return any(a == flag or a.startswith(flag + "=") for a in self.argv)
@@ -67,6 +70,12 @@ class FakeCall:
     def value(self, flag: str) -> str | None:
         values = self.values(flag)
         return values[-1] if values else None
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """A settings file for a fake to read (``~/.claude.json``, ``.gemini/settings.json`` ...)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data), encoding="utf-8")
 
 
 def read_calls(log_dir: Path, tool: str, *, kind: str | None = "call") -> list[FakeCall]:
@@ -93,6 +102,7 @@ def read_calls(log_dir: Path, tool: str, *, kind: str | None = "call") -> list[F
                 step=data.get("step"),
                 child_pid=data.get("child_pid"),
                 started_at=data.get("started_at"),
+                effective=data.get("effective") or {},
             )
         )
     return calls

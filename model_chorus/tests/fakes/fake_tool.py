@@ -64,7 +64,13 @@ TOOL one of CLAUDE, GEMINI, CODEX, CURSOR_AGENT:
   ``tool, argv, stdin, prompt, cwd, env`` (CLAUDE_*, GEMINI_*, CODEX_*,
   CURSOR_*, TERM, NO_COLOR), ``pid``, ``child_pid`` (hang mode), ``step``,
   ``mode``, ``kind`` (``call``, ``version``, ``help`` or ``rejected``) and, for
-  calls, ``started_at`` (``time.time()`` when the call began, before its latency).
+  calls, ``started_at`` (``time.time()`` when the call began, before its latency)
+  and ``effective``: what the real tool would run with once its flags are merged
+  with the settings files it reads — claude ``tools`` and ``mcp_servers``
+  (``--mcp-config``; unless ``--strict-mcp-config``, also ``~/.claude.json`` and
+  ``./.mcp.json``), gemini ``approval_mode`` (``--yolo``, ``--approval-mode``,
+  else ``general.defaultApprovalMode`` of ``./.gemini/settings.json`` or
+  ``~/.gemini/settings.json``).
 """
 
 from __future__ import annotations
@@ -935,6 +941,34 @@ def _split_tools(value: str) -> list[str]:
     return [t for t in value.replace(",", " ").split() if t]
 
 
+def read_json_file(path: str) -> dict[str, Any]:
+    """A settings file as the tools read it: missing or broken counts as empty."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def claude_mcp_servers(parsed: Parsed) -> list[str]:
+    """MCP servers the real tool would start: --mcp-config ones, and unless
+    --strict-mcp-config, those of ~/.claude.json and the project's .mcp.json."""
+    configs = [read_json_file(v) for group in parsed.all("mcp-config") for v in group]
+    if not parsed.has("strict-mcp-config"):
+        home = os.path.expanduser("~")
+        configs += [
+            read_json_file(os.path.join(home, ".claude.json")),
+            read_json_file(os.path.join(os.getcwd(), ".mcp.json")),
+        ]
+    names: list[str] = []
+    for config in configs:
+        servers = config.get("mcpServers")
+        if isinstance(servers, dict):
+            names += [n for n in servers if n not in names]
+    return names
+
+
 def claude_main(args: list[str], ctx: Context) -> Output:
     parsed = parse_args("claude", CLAUDE_FLAGS, args, "commander", CLAUDE_USAGE)
     if parsed.has("version"):
@@ -959,7 +993,8 @@ def claude_main(args: list[str], ctx: Context) -> Output:
             "using --print\n",
             1,
         )
-    behaviour = ctx.start(stdin=stdin, prompt=prompt)
+    effective = {"tools": claude_tools(parsed), "mcp_servers": claude_mcp_servers(parsed)}
+    behaviour = ctx.start(stdin=stdin, prompt=prompt, effective=effective)
     requested = parsed.last("model")
     model = CLAUDE_ALIASES.get(requested, requested) if requested else CLAUDE_DEFAULT_MODEL
     session = new_uuid()
@@ -985,8 +1020,8 @@ def claude_main(args: list[str], ctx: Context) -> Output:
         "subtype": "init",
         "cwd": os.getcwd(),
         "session_id": session,
-        "tools": claude_tools(parsed),
-        "mcp_servers": [],
+        "tools": effective["tools"],
+        "mcp_servers": [{"name": n, "status": "connected"} for n in effective["mcp_servers"]],
         "model": model,
         "permissionMode": parsed.last("permission-mode", "default"),
         "slash_commands": ["review", "security-review", "init", "compact"],
@@ -1176,6 +1211,20 @@ def gemini_success(reply: str, model: str | None, prompt: str, session: str) -> 
     }
 
 
+def gemini_approval_mode(parsed: Parsed) -> str:
+    """--yolo, else --approval-mode, else general.defaultApprovalMode from the project's
+    .gemini/settings.json (read because the folder is trusted) over ~/.gemini's."""
+    if parsed.has("yolo"):
+        return "yolo"
+    if parsed.has("approval-mode"):
+        return str(parsed.last("approval-mode"))
+    for folder in (os.getcwd(), os.path.expanduser("~")):
+        general = read_json_file(os.path.join(folder, ".gemini", "settings.json")).get("general")
+        if isinstance(general, dict) and general.get("defaultApprovalMode"):
+            return str(general["defaultApprovalMode"])
+    return "default"
+
+
 def gemini_main(args: list[str], ctx: Context) -> Output:
     parsed = parse_args("gemini", GEMINI_FLAGS, args, "yargs", GEMINI_USAGE)
     if parsed.has("version"):
@@ -1196,7 +1245,9 @@ def gemini_main(args: list[str], ctx: Context) -> Output:
             "using the --prompt option.\n",
             1,
         )
-    behaviour = ctx.start(stdin=stdin, prompt=prompt)
+    behaviour = ctx.start(
+        stdin=stdin, prompt=prompt, effective={"approval_mode": gemini_approval_mode(parsed)}
+    )
     model = parsed.last("model")
     session = new_uuid()
     mode = behaviour.mode
@@ -1514,8 +1565,14 @@ class Context:
         log_call(self.tool, {"argv": self.argv, "kind": "help", "stdin": None})
         return Output(text)
 
-    def start(self, *, stdin: str, prompt: str) -> Behaviour:
-        """The call reached the model: pick the behaviour, log it, apply latency and hang."""
+    def start(
+        self, *, stdin: str, prompt: str, effective: dict[str, Any] | None = None
+    ) -> Behaviour:
+        """The call reached the model: pick the behaviour, log it, apply latency and hang.
+
+        ``effective`` is what the real tool would run with after merging its flags
+        with the user's and the project's settings files (tools, approval mode ...).
+        """
         behaviour = read_behaviour(self.tool)
         self.behaviour = behaviour
         child_pid = spawn_sleeping_child() if behaviour.mode == "hang" else None
@@ -1531,6 +1588,7 @@ class Context:
                 "child_pid": child_pid,
                 # Wall-clock start, so a test can tell whether calls overlapped.
                 "started_at": time.time(),
+                "effective": effective or {},
             },
         )
         if behaviour.latency > 0:
