@@ -5,7 +5,11 @@ where one exists, a hint. The CLI maps them to exit codes in one place
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from model_chorus.models import WorkflowResult
 
 
 class ModelChorusError(Exception):
@@ -33,6 +37,12 @@ class InputError(ModelChorusError):
 
     kind = "input_error"
     exit_code = 2
+
+
+class UsageError(InputError):
+    """The command line itself is wrong (unknown option, bad choice), as Click reports it."""
+
+    kind = "usage_error"
 
 
 class ConfigError(InputError):
@@ -135,8 +145,7 @@ class AllProvidersFailedError(ProviderError):
     kind = "all_providers_failed"
 
     def __init__(self, failures: list[ProviderError], *, what: str = "request") -> None:
-        names = ", ".join(f"{f.provider} ({f.kind}: {f.message})" for f in failures)
-        hints = [f.hint for f in failures if f.hint]
+        names = _describe_failures(failures)
         message = (
             f"The {what} failed: {names}."
             if len(failures) == 1
@@ -145,7 +154,7 @@ class AllProvidersFailedError(ProviderError):
         super().__init__(
             message,
             provider=",".join(f.provider for f in failures),
-            hint=hints[0] if len(hints) == 1 else ("; ".join(dict.fromkeys(hints)) or None),
+            hint=join_sentences(f.hint for f in failures) or None,
         )
         self.failures = failures
 
@@ -158,15 +167,28 @@ class NotEnoughAnswersError(ProviderError):
     def __init__(
         self, failures: list[ProviderError], *, answered: int, needed: int, what: str
     ) -> None:
-        names = ", ".join(f"{f.provider} ({f.kind}: {f.message})" for f in failures)
-        hints = list(dict.fromkeys(f.hint for f in failures if f.hint))
         super().__init__(
             f"Only {answered} of the {needed} answers needed for this {what} arrived; "
-            f"failed: {names}.",
+            f"failed: {_describe_failures(failures)}.",
             provider=",".join(f.provider for f in failures),
-            hint="; ".join(hints) or "Lower --min-responses or add providers with -p.",
+            hint=join_sentences(f.hint for f in failures)
+            or "Lower --min-responses or add providers with -p.",
         )
         self.failures = failures
+
+
+def join_sentences(parts: Iterable[str | None]) -> str:
+    """Several messages or hints as one text: each once, each ending with one full stop.
+
+    Joining "Raise --timeout." and "Run gemini once" with "; " read "...timeout.; Run ...".
+    """
+    sentences = [s for s in (p.strip() for p in parts if p) if s]
+    return " ".join(s if s.endswith((".", "!", "?")) else f"{s}." for s in dict.fromkeys(sentences))
+
+
+def _describe_failures(failures: Iterable[ProviderError]) -> str:
+    """``claude (timeout: ... was stopped), gemini (...)``: no full stop inside the brackets."""
+    return ", ".join(f"{f.provider} ({f.kind}: {f.message.rstrip().rstrip('.')})" for f in failures)
 
 
 # --- everything else ------------------------------------------------------------------
@@ -203,6 +225,42 @@ class StateConflictError(StoreError):
         )
         self.thread_id = thread_id
         self.key = key
+
+
+class TurnNotSavedError(StoreError):
+    """The providers answered but the turn could not be stored (database locked past the
+    busy timeout, disk full, thread deleted meanwhile ...).
+
+    Carries the run's ``result`` so the answer the tokens were spent on can still be
+    shown, before this error. ``cause`` is the store's own error;
+    ``thread_stored`` says whether ``result.thread_id`` names a stored thread (False
+    for a new thread whose first turn failed to save: nothing to ``--continue``).
+    """
+
+    kind = "not_saved"
+
+    def __init__(
+        self,
+        result: WorkflowResult,
+        cause: ModelChorusError,
+        *,
+        thread_stored: bool | None = None,
+        kept: str | None = None,
+    ) -> None:
+        stored = result.continued if thread_stored is None else thread_stored
+        if kept is None:
+            kept = (
+                f"thread {result.thread_id} keeps its earlier turns"
+                if stored
+                else "no thread was created for it"
+            )
+        super().__init__(
+            f"This {result.workflow} answer was not saved ({kept}): {cause.message}",
+            hint=cause.hint,
+        )
+        self.result = result
+        self.cause = cause
+        self.thread_stored = stored
 
 
 class InterruptedByUser(ModelChorusError):

@@ -226,6 +226,8 @@ class WorkflowResult:
     started_at: datetime = field(default_factory=utcnow)
     duration_s: float = 0.0
     continued: bool = False
+    #: False when the run's new thread could not be saved: ``thread_id`` names nothing.
+    thread_stored: bool = True
 
     @property
     def primary(self) -> GenerationResponse | None:

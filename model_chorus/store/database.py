@@ -8,7 +8,7 @@ modules named for what they hold:
 * ``rows`` — value encoding and the statements shared inside transactions.
 * ``threads`` — threads and messages.
 * ``state`` — per-thread workflow state and ``save_turn`` (a turn in one
-  transaction, with an optimistic version check).
+  transaction, its state merged with whatever other runs stored meanwhile).
 * ``search`` — FTS5 / LIKE search.
 * ``records`` — provider call records, breaker state, the response cache.
 * ``reports`` — statistics and export.

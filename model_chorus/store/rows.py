@@ -157,6 +157,20 @@ def thread_from_row(row: Sequence[Any]) -> Thread:
     )
 
 
+def select_state(
+    conn: sqlite3.Connection, thread_id: str, key: str
+) -> tuple[dict[str, Any] | None, int]:
+    """The state under ``key`` and its version; ``(None, 0)`` when there is none."""
+    row = conn.execute(
+        "SELECT value, version FROM thread_state WHERE thread_id = ? AND key = ?",
+        (thread_id, key),
+    ).fetchone()
+    if row is None:
+        return None, 0
+    value: dict[str, Any] = json.loads(row[0])
+    return value, int(row[1])
+
+
 def state_version(conn: sqlite3.Connection, thread_id: str, key: str) -> int:
     """Version of the state under ``key``; 0 when there is none."""
     row = conn.execute(

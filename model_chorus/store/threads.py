@@ -1,4 +1,4 @@
-"""Threads and their messages: create, find (by id, prefix or ``last``), list, change, delete."""
+"""Threads and their messages: create, find (by id, prefix or ``last``), list, delete."""
 
 from __future__ import annotations
 
@@ -152,33 +152,6 @@ class ThreadStore(StoreConnection):
             else:
                 thread.message_count = rows.count_messages(conn, thread_id)
         return thread
-
-    def update_thread(
-        self,
-        thread_id: str,
-        *,
-        title: str | None = None,
-        status: ThreadStatus | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        """Change what is given (metadata is replaced, not merged) and mark the thread updated."""
-        sets = ["updated_at = ?"]
-        values: list[Any] = [rows.ts(utcnow())]
-        if title is not None:
-            sets.append("title = ?")
-            values.append(title)
-        if status is not None:
-            sets.append("status = ?")
-            values.append(str(ThreadStatus(status)))
-        if metadata is not None:
-            sets.append("metadata = ?")
-            values.append(rows.to_json(metadata))
-        with self._write("updating a thread") as conn:
-            cursor = conn.execute(
-                f"UPDATE threads SET {', '.join(sets)} WHERE id = ?", (*values, thread_id)
-            )
-            if cursor.rowcount == 0:
-                raise rows.not_found(thread_id)
 
     def list_threads(
         self, *, workflow: str | None = None, limit: int = 20, offset: int = 0

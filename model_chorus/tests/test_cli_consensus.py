@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from model_chorus.cli.app import app
+from model_chorus.models import Message, Role
 from model_chorus.paths import default_database_path
 from model_chorus.store.database import ConversationDatabase
 from model_chorus.tests.fakes import FakeTools
-from model_chorus.tests.other_run import OTHER_STATE, AnotherRun
 
 THREE = ["-p", "claude", "-p", "gemini", "-p", "codex"]
 
@@ -24,6 +24,11 @@ def run(*args: str) -> tuple[int, dict[str, Any]]:
 
 def vote(label: str) -> str:
     return f'```json\n{{"vote": "{label}", "reason": "clearest"}}\n```'
+
+
+def labelled(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The answers by label: a vote shuffles which provider gets which label."""
+    return {a["label"]: a for a in doc["data"]["answers"]}
 
 
 def test_all_responses_from_three_providers(fake_tools: FakeTools) -> None:
@@ -69,13 +74,14 @@ def test_majority_vote_over_the_fakes(fake_tools: FakeTools) -> None:
 
     assert code == 0, doc
     data = doc["data"]
-    assert doc["content"] == "Use WAL with checkpoints."
-    assert data["selected"] == {"label": "B", "provider": "gemini"}
-    assert doc["provider"] == "gemini"  # the winner is the headline response
+    winner = labelled(doc)["B"]
+    assert doc["content"] == winner["content"]
+    assert data["selected"] == {"label": "B", "provider": winner["provider"]}
+    assert doc["provider"] == winner["provider"]  # the winner is the headline response
     assert data["scores"] == {"A": 1.0, "B": 2.0, "C": 0.0}
     assert data["tie"] is False
     ballot = fake_tools.calls("codex")[1].prompt or ""
-    assert '<answer label="B">\nUse WAL with checkpoints.\n</answer>' in ballot
+    assert f'<answer label="B">\n{winner["content"]}\n</answer>' in ballot
     assert "gemini" not in ballot and "claude" not in ballot
 
 
@@ -92,7 +98,8 @@ def test_weighted_vote_uses_config_weights(fake_tools: FakeTools, tmp_path: Any)
     doc = json.loads(result.stdout)
 
     assert result.exit_code == 0, doc
-    assert doc["content"] == "three"
+    # codex (weight 5) voted C, the others A: C wins whoever wrote it.
+    assert doc["content"] == labelled(doc)["C"]["content"]
     assert doc["data"]["scores"] == {"A": 2.0, "B": 0.0, "C": 5.0}
 
 
@@ -181,7 +188,12 @@ def test_console_output_labels_each_answer(fake_tools: FakeTools) -> None:
     assert "--continue" in result.stderr
 
 
-def test_a_turn_another_run_saved_meanwhile_exits_1_with_a_conflict(
+def another_runs_turn(current: dict[str, Any] | None) -> dict[str, Any]:
+    state = current or {}
+    return {**state, "turns": [*state.get("turns", []), {"turn": 2, "by": "another run"}]}
+
+
+def test_a_turn_another_run_saved_meanwhile_is_kept_next_to_this_one(
     fake_tools: FakeTools, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_tools.set("claude", reply="WAL is fine.")
@@ -190,24 +202,37 @@ def test_a_turn_another_run_saved_meanwhile_exits_1_with_a_conflict(
     thread_id = first["thread_id"]
 
     # Right after this run reads the thread's state, another process saves its own turn.
-    read = ConversationDatabase.get_state_and_version
+    read = ConversationDatabase.get_state
 
     def read_then_another_run_saves(
         self: ConversationDatabase, tid: str, key: str
-    ) -> tuple[dict[str, Any] | None, int]:
+    ) -> dict[str, Any] | None:
         found = read(self, tid, key)
-        AnotherRun(self.path).set_state(tid, key)
+        with ConversationDatabase(self.path) as other:
+            thread = other.get_thread(tid, with_messages=False)
+            other.save_turn(
+                thread,
+                [Message(Role.USER, "Other run?"), Message(Role.ASSISTANT, "Other answer.")],
+                state_key=key,
+                merge=another_runs_turn,
+            )
         return found
 
-    monkeypatch.setattr(ConversationDatabase, "get_state_and_version", read_then_another_run_saves)
+    monkeypatch.setattr(ConversationDatabase, "get_state", read_then_another_run_saves)
     code, doc = run("And on NFS?", "-p", "claude", "--continue", thread_id)
+    monkeypatch.setattr(ConversationDatabase, "get_state", read)
 
-    assert code == 1
-    assert doc["error"]["type"] == "state_conflict"
-    assert "Another model-chorus run updated thread" in doc["error"]["message"]
-    assert thread_id in doc["error"]["message"]
-    assert "Run the command again" in doc["error"]["hint"]
+    assert code == 0, doc
     with ConversationDatabase(default_database_path()) as db:
-        messages = db.get_messages(thread_id)
-        assert [m.content for m in messages] == ["Is WAL safe?", first["content"]]
-        assert db.get_state(thread_id, "consensus") == OTHER_STATE
+        contents = [m.content for m in db.get_messages(thread_id)]
+        turns = (db.get_state(thread_id, "consensus") or {})["turns"]
+    assert contents == [
+        "Is WAL safe?",
+        first["content"],
+        "Other run?",
+        "Other answer.",
+        "And on NFS?",
+        doc["content"],
+    ]
+    assert [t["turn"] for t in turns] == [1, 2, 3]  # this run's, after the other's
+    assert turns[1]["by"] == "another run"

@@ -9,8 +9,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from model_chorus.errors import InputError, StateConflictError
 from model_chorus.models import Message, Role
@@ -148,14 +151,34 @@ def test_sigkill_mid_write_keeps_every_committed_message(tmp_path: Path) -> None
 TURNS = 25
 
 
-def _turn_taker(path: str, thread_id: str, writer: int, start: Any, out: Any) -> None:
-    """Child process: save turns like a workflow (read state, think, save checked), retrying
-    whenever another process saved first."""
+def _appending(entry: str) -> Callable[[dict[str, Any] | None], dict[str, Any]]:
+    def merge(current: dict[str, Any] | None) -> dict[str, Any]:
+        return {"entries": [*(current or {}).get("entries", []), entry]}
+
+    return merge
+
+
+def _turn_taker(
+    path: str, thread_id: str, writer: int, start: Any, out: Any, merging: bool
+) -> None:
+    """Child process: save turns like a workflow. Merging: append to the state as stored
+    at save time. Checked: read state, think, save checked, retrying whenever another
+    process saved first."""
     try:
         db = ConversationDatabase(path)
         start.wait()
         conflicts = 0
         for i in range(TURNS):
+            entry = f"w{writer}-{i}"
+            if merging:
+                thread = db.get_thread(thread_id, with_messages=False)
+                db.save_turn(
+                    thread,
+                    [Message(Role.USER, entry)],
+                    state_key="log",
+                    merge=_appending(entry),
+                )
+                continue
             while True:
                 state, version = db.get_state_and_version(thread_id, "log")
                 entries = [*(state or {}).get("entries", []), f"w{writer}-{i}"]
@@ -177,9 +200,11 @@ def _turn_taker(path: str, thread_id: str, writer: int, start: Any, out: Any) ->
         out.put((writer, 0, repr(exc)))
 
 
-def test_concurrent_turns_lose_no_state_update(tmp_path: Path) -> None:
-    """Read-modify-write of one thread's state from several processes: with the version
-    check every entry survives; each refused save wrote nothing, so messages match."""
+@pytest.mark.parametrize("merging", [True, False], ids=["merged", "checked"])
+def test_concurrent_turns_lose_no_state_update(tmp_path: Path, merging: bool) -> None:
+    """Read-modify-write of one thread's state from several processes: merged at save
+    time, or checked against the version read (each refused save writing nothing), every
+    entry survives and the messages match."""
     path = tmp_path / "chorus.db"
     with ConversationDatabase(path) as db:
         thread_id = db.create_thread("consensus").id
@@ -188,7 +213,7 @@ def test_concurrent_turns_lose_no_state_update(tmp_path: Path) -> None:
     start = ctx.Barrier(writers)
     out = ctx.Queue()
     procs = [
-        ctx.Process(target=_turn_taker, args=(str(path), thread_id, w, start, out))
+        ctx.Process(target=_turn_taker, args=(str(path), thread_id, w, start, out, merging))
         for w in range(writers)
     ]
     for proc in procs:

@@ -7,6 +7,7 @@ import os
 import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -285,18 +286,6 @@ def test_resolve_by_prefix(db: ConversationDatabase) -> None:
     assert unknown.value.hint and "model-chorus threads list" in unknown.value.hint
 
 
-def test_update_thread(db: ConversationDatabase) -> None:
-    thread = db.create_thread("chat", title="a", created_at=datetime(2020, 1, 1, tzinfo=UTC))
-    db.update_thread(thread.id, title="b", status=ThreadStatus.ARCHIVED, metadata={"x": 1})
-    got = db.get_thread(thread.id, with_messages=False)
-    assert (got.title, got.status, got.metadata) == ("b", ThreadStatus.ARCHIVED, {"x": 1})
-    assert got.updated_at > thread.updated_at
-    db.update_thread(thread.id, title="c")
-    assert db.get_thread(thread.id).metadata == {"x": 1}
-    with pytest.raises(ThreadNotFoundError):
-        db.update_thread("nope", title="x")
-
-
 def test_list_threads_newest_first_with_counts(db: ConversationDatabase) -> None:
     base = datetime(2024, 1, 1, tzinfo=UTC)
     ids = []
@@ -323,7 +312,7 @@ def test_delete_thread_cascades_and_unparents_children(db: ConversationDatabase)
     parent = db.create_thread("chat")
     child = db.create_thread("chat", parent_id=parent.id)
     db.add_message(parent.id, user("needle in parent"))
-    db.set_state(parent.id, "k", {"a": 1})
+    db.save_turn(parent, [], state_key="k", state={"a": 1})
     db.delete_thread(parent.id)
     with pytest.raises(ThreadNotFoundError):
         db.get_thread(parent.id)
@@ -451,7 +440,7 @@ def test_export_json_and_markdown(db: ConversationDatabase) -> None:
         thread.id,
         [user("Why? ✓", files=["a.py"]), assistant("Clock skew", provider="claude", model="x")],
     )
-    db.set_state(thread.id, "thinkdeep", {"hypotheses": [{"hypothesis": "skew"}]})
+    db.save_turn(thread, [], state_key="thinkdeep", state={"hypotheses": [{"hypothesis": "skew"}]})
     data = json.loads(db.export_thread(thread.id[:8], "json"))
     assert data["id"] == thread.id and data["workflow"] == "thinkdeep"
     assert [m["content"] for m in data["messages"]] == ["Why? ✓", "Clock skew"]
@@ -472,15 +461,17 @@ def test_export_json_and_markdown(db: ConversationDatabase) -> None:
 def test_state_versions(db: ConversationDatabase) -> None:
     thread = db.create_thread("ideate")
     assert db.get_state(thread.id, "clusters") is None
-    assert db.get_state_version(thread.id, "clusters") == 0
-    assert db.set_state(thread.id, "clusters", {"n": 1}) == 1
-    assert db.set_state(thread.id, "clusters", {"n": 2, "ü": "量"}) == 2
-    assert db.set_state(thread.id, "other", {}) == 1
+    assert db.get_state_and_version(thread.id, "clusters") == (None, 0)
+
+    def put(key: str, value: dict[str, Any]) -> int:
+        return db.save_turn(thread, [], state_key=key, state=value).state_version
+
+    assert put("clusters", {"n": 1}) == 1
+    assert put("clusters", {"n": 2, "ü": "量"}) == 2
+    assert put("other", {}) == 1
     assert db.get_state(thread.id, "clusters") == {"n": 2, "ü": "量"}
-    assert db.get_state_version(thread.id, "clusters") == 2
+    assert db.get_state_and_version(thread.id, "clusters") == ({"n": 2, "ü": "量"}, 2)
     assert db.get_all_state(thread.id) == {"clusters": {"n": 2, "ü": "量"}, "other": {}}
-    with pytest.raises(ThreadNotFoundError):
-        db.set_state("nope", "k", {})
 
 
 # -- call records -----------------------------------------------------------------------

@@ -1,9 +1,11 @@
-"""save_turn: a workflow turn (new thread, messages, state) in one checked transaction."""
+"""save_turn: a workflow turn (new thread, messages, state) in one transaction, its state
+merged onto what is stored at that moment (or checked against a version)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +25,11 @@ def db(tmp_path: Path) -> Iterator[ConversationDatabase]:
 
 def turn(text: str = "question") -> list[Message]:
     return [Message(Role.USER, text), Message(Role.ASSISTANT, f"answer to {text}")]
+
+
+def put_state(db: ConversationDatabase, thread_id: str, value: dict[str, Any]) -> None:
+    """Another run's turn that only wrote state."""
+    db.save_turn(Thread(id=thread_id, workflow="consensus"), [], state_key=KEY, state=value)
 
 
 def snapshot(db: ConversationDatabase, thread_id: str) -> tuple[object, ...]:
@@ -81,7 +88,7 @@ def test_version_conflict_raises_and_writes_nothing(
     # Another process (its own connection) saved state after this run read version `expected`.
     with ConversationDatabase(db.path) as other:
         for n in range(writes_before):
-            other.set_state(thread.id, KEY, {"by": "other", "n": n})
+            put_state(other, thread.id, {"by": "other", "n": n})
     before = snapshot(db, thread.id)
 
     with pytest.raises(StateConflictError) as caught:
@@ -103,7 +110,7 @@ def test_version_conflict_raises_and_writes_nothing(
 def test_conflict_on_a_thread_this_run_did_not_start(db: ConversationDatabase) -> None:
     """A run that read "no state yet" loses to a run that stored the first state."""
     thread = db.create_thread("ideate")
-    db.set_state(thread.id, KEY, {"first": True})
+    put_state(db, thread.id, {"first": True})
     with pytest.raises(StateConflictError):
         db.save_turn(thread, turn(), state_key=KEY, state={}, expected_version=0)
     assert db.get_messages(thread.id) == []
@@ -111,8 +118,8 @@ def test_conflict_on_a_thread_this_run_did_not_start(db: ConversationDatabase) -
 
 def test_without_expected_version_the_state_is_replaced(db: ConversationDatabase) -> None:
     thread = db.create_thread("consensus")
-    db.set_state(thread.id, KEY, {"n": 1})
-    db.set_state(thread.id, KEY, {"n": 2})
+    put_state(db, thread.id, {"n": 1})
+    put_state(db, thread.id, {"n": 2})
     saved = db.save_turn(thread, turn(), state_key=KEY, state={"n": 3})
     assert saved.state_version == 3
     assert db.get_state(thread.id, KEY) == {"n": 3}
@@ -155,10 +162,9 @@ def test_creating_a_thread_that_exists_is_a_store_error(db: ConversationDatabase
 def test_state_and_version_are_read_together(db: ConversationDatabase) -> None:
     thread = db.create_thread("thinkdeep")
     assert db.get_state_and_version(thread.id, KEY) == (None, 0)
-    db.set_state(thread.id, KEY, {"a": 1})
-    db.set_state(thread.id, KEY, {"a": 2})
+    put_state(db, thread.id, {"a": 1})
+    put_state(db, thread.id, {"a": 2})
     assert db.get_state_and_version(thread.id, KEY) == ({"a": 2}, 2)
-    assert db.get_state_version(thread.id, KEY) == 2
 
 
 def test_state_needs_its_key(db: ConversationDatabase) -> None:
@@ -166,5 +172,67 @@ def test_state_needs_its_key(db: ConversationDatabase) -> None:
     with pytest.raises(ValueError):
         db.save_turn(thread, turn(), state={"x": 1})
     with pytest.raises(ValueError):
+        db.save_turn(thread, turn(), merge=lambda current: {})
+    with pytest.raises(ValueError):
+        db.save_turn(thread, turn(), state_key=KEY)
+    with pytest.raises(ValueError):
+        db.save_turn(thread, turn(), state_key=KEY, state={}, merge=lambda current: {})
+    with pytest.raises(ValueError):
         db.save_turn(thread, turn(), expected_version=0)
     assert db.get_messages(thread.id) == []
+
+
+# -- merging onto the state as stored -----------------------------------------------------
+
+
+def append(entry: str) -> Any:
+    """A merge appending ``entry`` to the stored list, as the workflows' merges do."""
+
+    def merge(current: dict[str, Any] | None) -> dict[str, Any]:
+        return {"entries": [*(current or {}).get("entries", []), entry]}
+
+    return merge
+
+
+def test_merge_sees_the_state_as_stored_at_save_time(db: ConversationDatabase) -> None:
+    thread = Thread(id=new_id(), workflow="consensus")
+    saved = db.save_turn(thread, turn("one"), create=True, state_key=KEY, merge=append("mine"))
+    assert (saved.state, saved.state_version) == ({"entries": ["mine"]}, 1)
+    # Another process saves a turn after this run read the state, before it saves.
+    with ConversationDatabase(db.path) as other:
+        other.save_turn(thread, turn("other"), state_key=KEY, merge=append("other"))
+
+    saved = db.save_turn(thread, turn("two"), state_key=KEY, merge=append("mine again"))
+
+    assert saved.state == {"entries": ["mine", "other", "mine again"]}
+    assert db.get_state_and_version(thread.id, KEY) == (saved.state, 3)
+    assert [m.content for m in db.get_messages(thread.id)][::2] == ["one", "other", "two"]
+
+
+def test_merge_may_adjust_the_messages_before_they_are_stored(db: ConversationDatabase) -> None:
+    thread = db.create_thread("thinkdeep")
+    put_state(db, thread.id, {"steps": 4})
+    messages = turn("step")
+
+    def merge(current: dict[str, Any] | None) -> dict[str, Any]:
+        steps = int((current or {}).get("steps", 0)) + 1
+        messages[1].metadata["step_number"] = steps
+        return {"steps": steps}
+
+    saved = db.save_turn(thread, messages, state_key=KEY, merge=merge)
+
+    assert saved.messages[1].metadata == {"step_number": 5}
+    assert db.get_messages(thread.id)[1].metadata == {"step_number": 5}
+
+
+def test_a_merge_that_raises_writes_nothing(db: ConversationDatabase) -> None:
+    thread = db.create_thread("ideate")
+    put_state(db, thread.id, {"n": 1})
+    before = snapshot(db, thread.id)
+
+    def impossible(current: dict[str, Any] | None) -> dict[str, Any]:
+        raise StateConflictError(thread.id, KEY)
+
+    with pytest.raises(StateConflictError):
+        db.save_turn(thread, turn(), state_key=KEY, merge=impossible)
+    assert snapshot(db, thread.id) == before

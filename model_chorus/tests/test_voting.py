@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from model_chorus.workflows.voting import Ballot, candidate_labels, parse_ballot, tally
+from model_chorus.workflows.voting import (
+    Ballot,
+    candidate_labels,
+    parse_ballot,
+    shuffled_labels,
+    tally,
+)
 
 LABELS = ["A", "B", "C"]
 
@@ -97,3 +103,11 @@ def test_candidate_labels() -> None:
     assert candidate_labels(3) == ["A", "B", "C"]
     with pytest.raises(ValueError, match="at most 26"):
         candidate_labels(27)
+
+
+def test_shuffled_labels_are_a_permutation_fixed_by_the_seed() -> None:
+    assert sorted(shuffled_labels(5, "thread:1")) == ["A", "B", "C", "D", "E"]
+    assert shuffled_labels(3, "thread:1") == shuffled_labels(3, "thread:1")
+    # Over turns, the first provider's answer is not always the one labelled A.
+    firsts = {shuffled_labels(3, f"thread:{turn}")[0] for turn in range(1, 31)}
+    assert firsts == {"A", "B", "C"}

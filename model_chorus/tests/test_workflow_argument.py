@@ -18,15 +18,22 @@ from model_chorus.errors import (
     AllProvidersFailedError,
     InputError,
     ProviderAuthError,
-    StateConflictError,
+    StoreError,
+    TurnNotSavedError,
 )
 from model_chorus.events import EventKind, WorkflowEvent
 from model_chorus.models import Attachment, Message, Role
 from model_chorus.providers.base import ModelProvider
 from model_chorus.store.database import ConversationDatabase
 from model_chorus.tests.middleware_doubles import ScriptedProvider, fail, ok
-from model_chorus.tests.other_run import OTHER_STATE, AnotherRun, Interfering
-from model_chorus.workflows.argument import ArgumentWorkflow, key_points, side_points
+from model_chorus.tests.other_run import Interfering, other_store
+from model_chorus.tests.store_faults import disk_full_after
+from model_chorus.workflows.argument import (
+    MAX_ROUNDS,
+    ArgumentWorkflow,
+    key_points,
+    side_points,
+)
 from model_chorus.workflows.base import WorkflowEnv, WorkflowRequest
 from model_chorus.workflows.runner import WorkflowRunner
 
@@ -333,25 +340,88 @@ def test_side_points_dedupe_across_rounds_case_insensitively() -> None:
     assert side_points(turns) == {"for": ["Fast", "Safe", "Proven"], "against": ["Costly"]}
 
 
-async def test_a_turn_saved_by_another_run_meanwhile_is_a_conflict(
+async def test_two_runs_continuing_at_once_both_keep_their_rounds(
     store: ConversationDatabase,
 ) -> None:
     first = await make(store, [ScriptedProvider("claude", ok(CREATOR_1))]).run(ask())
-    before = store.get_messages(first.thread_id)
-    other = AnotherRun(store.path)
-    # The other run stores its debate while this run's moderator (third call) is thinking.
+    other_db = other_store(store.path)
+    other = make(other_db, [ScriptedProvider("gemini", ok(SKEPTIC_2))])
+    # The other run holds and stores its whole round while this run's moderator
+    # (third call) is thinking; both continued from round 1.
     provider = Interfering(
         ScriptedProvider("claude", ok(CREATOR_2), ok(SKEPTIC_2), ok(MODERATOR)),
-        lambda: other.set_state(first.thread_id, "argument"),
+        lambda: other.run(WorkflowRequest(prompt="What about hiring?", thread_id=first.thread_id)),
         on_call=3,
     )
+    try:
+        result = await make(store, [provider]).run(
+            WorkflowRequest(prompt="What about the PDF renderer?", thread_id=first.thread_id)
+        )
+    finally:
+        other_db.close()
 
-    with pytest.raises(StateConflictError) as caught:
+    assert result.continued and result.data["rounds"][0]["round"] == 2
+    messages = store.get_messages(first.thread_id)
+    users = [m.content for m in messages if m.role == Role.USER]
+    assert users == [TOPIC, "What about hiring?", "What about the PDF renderer?"]
+    # Both are branches from round 1: each keeps the round number it was held under.
+    rounds = [m.metadata.get("round") for m in messages if m.metadata.get("role") == "creator"]
+    assert rounds == [1, 2, 2]
+    state = stored_state(store, first.thread_id, "argument")
+    assert [run["prompt"] for run in state["runs"]] == [
+        TOPIC,
+        "What about hiring?",
+        "What about the PDF renderer?",
+    ]
+    assert state["rounds_completed"] == 2
+    assert "Spikes are real" in state["key_points"]["for"]
+    assert "Opportunity cost" in state["key_points"]["against"]
+
+
+def test_merging_keeps_the_highest_round_and_every_key_point() -> None:
+    from model_chorus.models import GenerationResponse
+    from model_chorus.workflows.argument import Turn, updated_state
+
+    response = GenerationResponse(content="", provider="claude")
+    turns = [Turn("creator", 2, response, ["Fast"]), Turn("skeptic", 2, response, ["Costly"])]
+    stored = {
+        "topic": "T",
+        "rounds_completed": 3,
+        "key_points": {"for": ["Safe"], "against": ["costly"]},
+        "runs": [{"prompt": "earlier"}],
+    }
+    merged = updated_state(stored, "T", turns, Turn("moderator", 2, response), "v", "r", ask("now"))
+    assert merged["rounds_completed"] == 3
+    assert merged["key_points"] == {"for": ["Safe", "Fast"], "against": ["costly"]}
+    assert [run["prompt"] for run in merged["runs"]] == ["earlier", "now"]
+
+
+async def test_a_debate_that_cannot_be_saved_still_returns_its_result(
+    store: ConversationDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await make(store, [ScriptedProvider("claude", ok(CREATOR_1))]).run(ask())
+    before = store.get_messages(first.thread_id)
+    disk_full_after(monkeypatch)
+    provider = ScriptedProvider("claude", ok(CREATOR_2), ok(SKEPTIC_2), ok(MODERATOR))
+
+    with pytest.raises(TurnNotSavedError) as caught:
         await make(store, [provider]).run(
             WorkflowRequest(prompt="What about the PDF renderer?", thread_id=first.thread_id)
         )
 
-    assert provider.calls == 3
-    assert caught.value.thread_id == first.thread_id
+    error = caught.value
+    assert (error.kind, error.exit_code, error.thread_stored) == ("not_saved", 1, True)
+    assert isinstance(error.cause, StoreError) and "disk" in (error.hint or "")
+    assert f"thread {first.thread_id} keeps its earlier turns" in error.message
+    # The debate the providers were paid for is all there.
+    assert error.result.content == MODERATOR
+    assert error.result.data["rounds"][0]["creator"]["text"] == CREATOR_2
+    assert [r.provider for r in error.result.responses] == ["claude"] * 3
     assert store.get_messages(first.thread_id) == before
-    assert stored_state(store, first.thread_id, "argument") == OTHER_STATE
+    assert len(stored_state(store, first.thread_id, "argument")["runs"]) == 1
+
+
+def test_the_cli_rounds_limit_is_the_workflows() -> None:
+    from model_chorus.cli.commands import argument as command
+
+    assert command.MAX_ROUNDS == MAX_ROUNDS

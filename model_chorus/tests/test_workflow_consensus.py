@@ -20,18 +20,21 @@ from model_chorus.errors import (
     NotEnoughAnswersError,
     ProviderAuthError,
     ProviderTimeoutError,
-    StateConflictError,
+    StoreError,
+    TurnNotSavedError,
     WorkflowError,
 )
 from model_chorus.events import EventKind, WorkflowEvent
-from model_chorus.models import GenerationRequest, GenerationResponse, Role
+from model_chorus.models import GenerationRequest, GenerationResponse, Role, WorkflowResult
 from model_chorus.providers.base import ModelProvider
 from model_chorus.store.database import ConversationDatabase
-from model_chorus.tests.middleware_doubles import ScriptedProvider, fail, ok
-from model_chorus.tests.other_run import OTHER_STATE, AnotherRun, Interfering
+from model_chorus.tests.middleware_doubles import GatedProvider, ScriptedProvider, fail, ok
+from model_chorus.tests.other_run import Interfering, other_store
+from model_chorus.tests.store_faults import disk_full_after
 from model_chorus.workflows.base import WorkflowEnv, WorkflowRequest
 from model_chorus.workflows.consensus import STRATEGIES, VOTE_PROMPT, ConsensusWorkflow
 from model_chorus.workflows.runner import WorkflowRunner
+from model_chorus.workflows.voting import shuffled_labels
 
 
 @pytest.fixture
@@ -73,6 +76,12 @@ def ask(prompt: str = "Is SQLite WAL safe on NFS?", **options: Any) -> WorkflowR
 
 def vote(label: str, reason: str = "best") -> str:
     return f'```json\n{{"vote": "{label}", "reason": "{reason}"}}\n```'
+
+
+def labelled(result: WorkflowResult) -> dict[str, dict[str, Any]]:
+    """The answers by label. A vote shuffles which provider gets which label, so tests
+    vote by label and look up whose answer that label was."""
+    return {a["label"]: a for a in result.data["answers"]}
 
 
 # --- all_responses, first_valid, partial failure ------------------------------------------
@@ -175,21 +184,41 @@ async def test_only_empty_answers_fail_the_collect_step(store: ConversationDatab
     assert caught.value.step == "collect answers"
 
 
-async def test_first_valid_takes_provider_order_not_completion_order(
+async def test_first_valid_takes_the_first_answer_to_arrive_and_cancels_the_rest(
     store: ConversationDatabase,
 ) -> None:
-    class Slow(ScriptedProvider):
-        async def generate(self, request: GenerationRequest) -> GenerationResponse:
-            await asyncio.sleep(0.05)
-            return await super().generate(request)
-
-    slow_first = Slow("claude", ok("from claude"))
+    slow_first = GatedProvider("claude", content="from claude")  # never answers
+    failing = ScriptedProvider("codex", fail(ProviderAuthError))
     fast_second = ScriptedProvider("gemini", ok("from gemini"))
 
-    result = await make(store, [slow_first, fast_second]).run(ask(strategy="first_valid"))
+    result = await make(store, [slow_first, failing, fast_second]).run(ask(strategy="first_valid"))
 
-    assert result.content == "from claude"
-    assert result.data["selected"]["provider"] == "claude"
+    assert result.content == "from gemini"
+    assert result.data["selected"] == {"label": "A", "provider": "gemini"}
+    assert slow_first.cancelled
+    # A provider that failed before the winner is a failure; the cancelled one is not.
+    assert [(f.provider, f.kind) for f in result.failures] == [("codex", "auth_error")]
+    assert [r.provider for r in result.responses] == ["gemini"]
+
+
+async def test_first_valid_waits_past_empty_answers_and_for_min_responses(
+    store: ConversationDatabase,
+) -> None:
+    empty = ScriptedProvider("codex", ok("  "))
+    first = ScriptedProvider("gemini", ok("from gemini"))
+    second = GatedProvider("claude", content="from claude")
+    late = GatedProvider("cursor-agent")
+    run = asyncio.create_task(
+        make(store, [empty, first, second, late]).run(ask(strategy="first_valid", min_responses=2))
+    )
+    await second.started.wait()
+    second.release()
+    result = await run
+
+    assert result.content == "from gemini"
+    assert [a["provider"] for a in result.data["answers"]] == ["gemini", "claude"]
+    assert late.cancelled and result.failures == []
+    assert any("codex returned an empty answer" in w for w in result.warnings)
 
 
 async def test_model_option_reaches_the_primary_only(store: ConversationDatabase) -> None:
@@ -234,14 +263,18 @@ async def test_majority_vote_anonymises_candidates_and_picks_the_winner(
 
     result = await make(store, [claude, gemini, codex]).run(ask(strategy="majority"))
 
+    answers = labelled(result)
     ballot = claude.requests[1].prompt
-    assert '<answer label="A">\nAnswer from claude\n</answer>' in ballot
-    assert '<answer label="C">\nAnswer from codex\n</answer>' in ballot
+    # Every answer under its label, listed A, B, C whoever wrote it.
+    blocks = [f'<answer label="{x}">\n{answers[x]["content"]}\n</answer>' for x in "ABC"]
+    assert all(block in ballot for block in blocks)
+    assert [ballot.index(b) for b in blocks] == sorted(ballot.index(b) for b in blocks)
     assert "Is SQLite WAL safe on NFS?" in ballot
     for name in ("claude", "gemini", "codex"):
         assert f"({name})" not in ballot and f'provider="{name}"' not in ballot
-    assert result.content == "Answer from gemini"
-    assert result.data["selected"] == {"label": "B", "provider": "gemini"}
+    winner = answers["B"]["provider"]
+    assert result.content == f"Answer from {winner}"
+    assert result.data["selected"] == {"label": "B", "provider": winner}
     assert result.data["scores"] == {"A": 1.0, "B": 2.0, "C": 0.0}
     assert result.data["tie"] is False
     assert [(v["voter"], v["vote"], v["reason"]) for v in result.data["votes"]] == [
@@ -251,10 +284,29 @@ async def test_majority_vote_anonymises_candidates_and_picks_the_winner(
     ]
     # Three answers and three ballots count towards usage; the winner is the primary.
     assert len(result.responses) == 6
-    assert result.primary is not None and result.primary.content == "Answer from gemini"
+    assert result.primary is not None and result.primary.content == f"Answer from {winner}"
     stored = store.get_messages(result.thread_id)[1]
-    assert stored.provider == "gemini"
+    assert stored.provider == winner
     assert stored.metadata["selected"] == "B"
+
+
+async def test_vote_labels_are_shuffled_by_thread_and_turn(store: ConversationDatabase) -> None:
+    def voters() -> list[ModelProvider]:
+        return [
+            ScriptedProvider(name, ok(f"{name} says"), ok(vote("A")))
+            for name in ("claude", "gemini", "codex")
+        ]
+
+    first = await make(store, voters()).run(ask(strategy="majority"))
+    follow = WorkflowRequest(prompt="Again?", thread_id=first.thread_id)
+    second = await make(store, voters()).run(follow)
+
+    for result, turn in ((first, 1), (second, 2)):
+        # Answers stay in provider order; the labels are the seeded permutation.
+        assert [a["provider"] for a in result.data["answers"]] == ["claude", "gemini", "codex"]
+        labels = [a["label"] for a in result.data["answers"]]
+        assert labels == shuffled_labels(3, f"{first.thread_id}:{turn}")
+        assert result.content == labelled(result)["A"]["content"]
 
 
 async def test_majority_tie_is_reported_with_the_tied_candidates(
@@ -268,7 +320,9 @@ async def test_majority_tie_is_reported_with_the_tied_candidates(
     assert result.data["tie"] is True
     assert result.data["tied"] == ["A", "B"]
     assert result.data["selected"] is None
-    assert result.content.startswith("The vote is tied between A (claude) and B (gemini)")
+    answers = labelled(result)
+    a, b = answers["A"]["provider"], answers["B"]["provider"]
+    assert result.content.startswith(f"The vote is tied between A ({a}) and B ({b})")
     assert "Yes." in result.content and "No." in result.content
     assert stored_state(store, result.thread_id, "consensus")["turns"][0]["tie"] is True
 
@@ -282,7 +336,7 @@ async def test_unreadable_or_failed_ballots_abstain_with_warnings(
 
     result = await make(store, [claude, gemini, codex]).run(ask(strategy="majority"))
 
-    assert result.content == "three"
+    assert result.content == labelled(result)["C"]["content"]
     votes = {v["voter"]: v for v in result.data["votes"]}
     assert votes["claude"]["abstained"] and votes["gemini"]["abstained"]
     assert any("claude's vote could not be read" in w for w in result.warnings)
@@ -325,8 +379,8 @@ async def test_weighted_vote_counts_configured_weights(store: ConversationDataba
     majority = await make(store, providers(), settings=settings).run(ask(strategy="majority"))
     weighted = await make(store, providers(), settings=settings).run(ask(strategy="weighted"))
 
-    assert majority.content == "claude says"
-    assert weighted.content == "gemini says"
+    assert majority.content == labelled(majority)["A"]["content"]
+    assert weighted.content == labelled(weighted)["B"]["content"]
     assert weighted.data["scores"] == {"A": 2.0, "B": 3.0, "C": 0.0}
     assert weighted.data["weighted"] is True
     assert {v["voter"]: v["weight"] for v in weighted.data["votes"]}["gemini"] == 3.0
@@ -449,7 +503,8 @@ async def test_continue_carries_history_and_keeps_the_strategy(
     assert second.data["strategy"] == "majority"  # from the thread's state
     prompt = claude.requests[2].prompt
     assert "User: Which journal mode?" in prompt
-    assert "Assistant (claude): Use WAL." in prompt  # the winner of turn 1
+    winner = labelled(first)["A"]
+    assert f"Assistant ({winner['provider']}): {winner['content']}" in prompt  # turn 1's winner
     assert prompt.endswith("And checkpoints?")
     assert len(store.get_messages(first.thread_id)) == 4
     turns = stored_state(store, first.thread_id, "consensus")["turns"]
@@ -484,24 +539,56 @@ def test_vote_prompt_asks_for_json() -> None:
 # --- another run saving the same thread meanwhile -----------------------------------------
 
 
-async def test_a_turn_saved_by_another_run_meanwhile_is_a_conflict(
+async def test_two_runs_continuing_at_once_both_keep_their_turn(
     store: ConversationDatabase,
 ) -> None:
     first = await make(store, [ScriptedProvider("claude", ok("Yes."))]).run(ask())
-    before = store.get_messages(first.thread_id)
-    other = AnotherRun(store.path)
-    # The other run stores its turn while this run waits for claude's answer.
+    other_db = other_store(store.path)
+    other = make(other_db, [ScriptedProvider("gemini", ok("Depends."))])
+    # The other run asks and saves its whole turn while this run waits for claude.
     claude = Interfering(
         ScriptedProvider("claude", ok("Still yes.")),
-        lambda: other.set_state(first.thread_id, "consensus"),
+        lambda: other.run(WorkflowRequest(prompt="And on SMB?", thread_id=first.thread_id)),
     )
+    try:
+        result = await make(store, [claude, ScriptedProvider("gemini", ok("No."))]).run(
+            WorkflowRequest(prompt="And now?", thread_id=first.thread_id, options={})
+        )
+    finally:
+        other_db.close()
+
+    assert result.continued
+    contents = [m.content for m in store.get_messages(first.thread_id)]
+    assert contents[:4] == [
+        "Is SQLite WAL safe on NFS?",
+        first.content,
+        "And on SMB?",
+        "### gemini\n\nDepends.",
+    ]
+    assert contents[4:] == ["And now?", result.content]
+    turns = stored_state(store, first.thread_id, "consensus")["turns"]
+    assert [(t["turn"], t["answered"]) for t in turns] == [
+        (1, ["claude"]),
+        (2, ["gemini"]),
+        (3, ["claude", "gemini"]),
+    ]
+
+
+async def test_a_turn_that_cannot_be_saved_still_returns_the_answers(
+    store: ConversationDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disk_full_after(monkeypatch)
+    claude = ScriptedProvider("claude", ok("Yes."))
     gemini = ScriptedProvider("gemini", ok("No."))
 
-    with pytest.raises(StateConflictError) as caught:
-        await make(store, [claude, gemini]).run(
-            WorkflowRequest(prompt="And now?", thread_id=first.thread_id)
-        )
+    with pytest.raises(TurnNotSavedError) as caught:
+        await make(store, [claude, gemini]).run(ask())
 
-    assert caught.value.thread_id == first.thread_id
-    assert store.get_messages(first.thread_id) == before  # nothing of this run
-    assert stored_state(store, first.thread_id, "consensus") == OTHER_STATE
+    error = caught.value
+    assert (error.kind, error.exit_code, error.thread_stored) == ("not_saved", 1, False)
+    assert isinstance(error.cause, StoreError)
+    assert "no thread was created" in error.message and "disk is full" in error.message
+    assert error.hint is not None and "disk space" in error.hint
+    assert [a["content"] for a in error.result.data["answers"]] == ["Yes.", "No."]
+    assert "### claude\n\nYes." in error.result.content
+    assert store.list_threads() == []

@@ -21,15 +21,18 @@ from model_chorus.errors import (
     InputError,
     ProviderError,
     ProviderRateLimitError,
-    StateConflictError,
+    StoreError,
+    TurnNotSavedError,
     WorkflowError,
 )
 from model_chorus.events import EventKind, WorkflowEvent
 from model_chorus.models import GenerationRequest, GenerationResponse, Role
 from model_chorus.providers.base import ModelProvider
 from model_chorus.store.database import ConversationDatabase
-from model_chorus.tests.other_run import OTHER_STATE, AnotherRun, Interfering
+from model_chorus.tests.other_run import Interfering, other_store
+from model_chorus.tests.store_faults import disk_full_after
 from model_chorus.workflows.base import WorkflowEnv, WorkflowRequest
+from model_chorus.workflows.ideas import CONCURRENT_THEME, IdeateState, merge_round
 from model_chorus.workflows.ideate import STATE_KEY, IdeateWorkflow, brainstorm_tasks
 from model_chorus.workflows.runner import WorkflowRunner
 
@@ -402,22 +405,102 @@ async def test_a_prose_reply_is_read_by_paragraphs_with_a_warning(
     )
 
 
-async def test_a_round_saved_by_another_run_meanwhile_is_a_conflict(
-    store: ConversationDatabase,
+async def test_two_rounds_at_once_both_keep_their_ideas(store: ConversationDatabase) -> None:
+    first_ideas = ideas_json("Cache dependencies", "Shard the test suite")
+    claude = Routed("claude", brainstorm=first_ideas, score=SCORES)
+    first = await make(store, [claude]).run(ask(no_model_clustering=True))
+    other_db = other_store(store.path)
+    gemini = Routed(
+        "gemini", brainstorm=ideas_json("Bigger runners", "Nightly full suite"), score=SCORES
+    )
+    other = make(other_db, [gemini])
+    # The other run stores its whole round while this run brainstorms.
+    mine = Routed(
+        "claude",
+        brainstorm=ideas_json("Remote build cache", "Flaky test quarantine", "Bigger runners"),
+        score=SCORES,
+    )
+    interfering = Interfering(
+        mine, lambda: other.run(ask("More", thread_id=first.thread_id, no_model_clustering=True))
+    )
+    try:
+        result = await make(store, [interfering]).run(
+            ask("Even more", thread_id=first.thread_id, no_model_clustering=True)
+        )
+    finally:
+        other_db.close()
+
+    state = store.get_state(first.thread_id, STATE_KEY)
+    assert state is not None
+    titles = {i["id"]: (i["title"], i["round"]) for i in state["ideas"]}
+    assert titles == {
+        "I1": ("Cache dependencies", 1),
+        "I2": ("Shard the test suite", 1),
+        "I3": ("Bigger runners", 2),  # the other run's, stored first
+        "I4": ("Nightly full suite", 2),
+        "I5": ("Remote build cache", 3),  # this run's, numbered after them
+        "I6": ("Flaky test quarantine", 3),
+    }
+    assert [(r["round"], r["new_ideas"]) for r in state["rounds"]] == [
+        (1, ["I1", "I2"]),
+        (2, ["I3", "I4"]),
+        (3, ["I5", "I6"]),
+    ]
+    assert state["ideas"][2]["also_from"] == ["claude"]  # this run's repeat of I3
+    # Every idea in exactly one cluster; the other run's unclustered one waits in its own.
+    placed = sorted(i for c in state["clusters"] for i in c["idea_ids"])
+    assert placed == ["I1", "I2", "I3", "I4", "I5", "I6"]
+    assert state["clusters"][-1]["theme"] == CONCURRENT_THEME
+    assert state["clusters"][-1]["idea_ids"] == ["I4"]
+    # The result and the stored turn show the ids as stored.
+    assert result.data["round"] == 3 and result.data["new_idea_ids"] == ["I5", "I6"]
+    assert {k: v for k, v in result.data.items() if k in state} == state
+    assert any("Another run added 2 idea(s)" in w and "(I3, I4)" in w for w in result.warnings)
+    assert any("1 of this round's ideas repeated" in w for w in result.warnings)
+    messages = store.get_messages(first.thread_id)
+    assert [m.metadata.get("round") for m in messages] == [1, 1, 2, 2, 3, 3]
+    assert messages[-1].content == result.content and "(I5, claude)" in result.content
+
+
+def test_merging_a_round_onto_an_unchanged_state_changes_nothing() -> None:
+    start = IdeateState.from_dict(
+        {"topic": "T", "ideas": [{"id": "I1", "title": "Cache"}], "rounds": [{"round": 1}]}
+    )
+    mine = IdeateState.from_dict(start.to_dict())
+    mine.ideas[0].also_from.append("gemini")
+    mine.ideas += IdeateState.from_dict(
+        {"ideas": [{"id": "I2", "title": "Shard tests", "round": 2}]}
+    ).ideas
+    mine.rounds.append({"round": 2, "new_ideas": ["I2"], "duplicates": 1})
+    mine.clusters = IdeateState.from_dict(
+        {"clusters": [{"id": "C1", "theme": "All", "idea_ids": ["I1", "I2"]}]}
+    ).clusters
+
+    merged = merge_round(start, mine, {"I1"})
+
+    assert merged.state.to_dict() == mine.to_dict()
+    assert ([i.id for i in merged.new_ideas], merged.repeats, merged.others) == (["I2"], [], [])
+
+
+async def test_a_round_that_cannot_be_saved_still_returns_its_ideas(
+    store: ConversationDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     claude = Routed("claude", brainstorm=CLAUDE_IDEAS, score=SCORES)
     first = await make(store, [claude]).run(ask(no_model_clustering=True))
     before = store.get_messages(first.thread_id)
-    other = AnotherRun(store.path)
-    # The other run stores its round while this run brainstorms.
-    interfering = Interfering(claude, lambda: other.set_state(first.thread_id, STATE_KEY))
+    disk_full_after(monkeypatch)
+    again = Routed("claude", brainstorm=ideas_json("Remote build cache"), score=SCORES)
 
-    with pytest.raises(StateConflictError) as caught:
-        await make(store, [interfering]).run(
+    with pytest.raises(TurnNotSavedError) as caught:
+        await make(store, [again]).run(
             ask("More ideas", thread_id=first.thread_id, no_model_clustering=True)
         )
 
-    assert interfering.calls == 2  # brainstorm and scoring ran; only the save was refused
-    assert caught.value.thread_id == first.thread_id
+    error = caught.value
+    assert (error.kind, error.thread_stored) == ("not_saved", True)
+    assert isinstance(error.cause, StoreError)
+    assert error.result.data["new_idea_ids"] == ["I4"]
+    assert "Remote build cache" in error.result.content
     assert store.get_messages(first.thread_id) == before
-    assert store.get_state(first.thread_id, STATE_KEY) == OTHER_STATE
+    state = store.get_state(first.thread_id, STATE_KEY)
+    assert state is not None and len(state["rounds"]) == 1

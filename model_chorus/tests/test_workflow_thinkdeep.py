@@ -22,8 +22,9 @@ from model_chorus.errors import (
     InputError,
     ProviderAuthError,
     ProviderRateLimitError,
-    StateConflictError,
+    StoreError,
     ThreadNotFoundError,
+    TurnNotSavedError,
     WorkflowError,
 )
 from model_chorus.events import EventKind, WorkflowEvent
@@ -32,7 +33,8 @@ from model_chorus.providers.base import ModelProvider
 from model_chorus.store.database import ConversationDatabase
 from model_chorus.store.legacy import import_legacy
 from model_chorus.tests.middleware_doubles import ScriptedProvider, fail, ok
-from model_chorus.tests.other_run import OTHER_STATE, AnotherRun, Interfering
+from model_chorus.tests.other_run import Interfering, other_store
+from model_chorus.tests.store_faults import disk_full_after
 from model_chorus.workflows.base import WorkflowEnv, WorkflowRequest
 from model_chorus.workflows.runner import WorkflowRunner
 from model_chorus.workflows.thinkdeep import STATE_KEY, ThinkdeepWorkflow, investigation_status
@@ -394,43 +396,124 @@ def test_status_of_unknown_and_foreign_threads(store: ConversationDatabase) -> N
         investigation_status(store, chat.id)
 
 
-async def test_a_step_saved_by_another_run_meanwhile_is_a_conflict(
+async def test_a_step_another_run_stores_meanwhile_is_kept_and_read(
     store: ConversationDatabase,
 ) -> None:
-    other = AnotherRun(store.path)
-    # Step 1 is saved (creating the thread); the other run stores a step of that
-    # thread while this run's step 2 is asked.
+    other_db = other_store(store.path)
+    session = {"text": "Session store evicts keys", "status": "active"}
+    gemini = ScriptedProvider(
+        "gemini", ok(step_reply("Sessions vanish under load.", "low", session))
+    )
+    other = make(other_db, [gemini])
+    # This run's step 2 names its new hypothesis "H2": it only knew H1 when asked.
+    mine = {"id": "H2", "text": "Token cache eviction bug", "status": "active"}
+    scripted = ScriptedProvider(
+        "claude",
+        ok(STEP_1),
+        ok(step_reply("node-3 is 95 s behind.", "medium", mine)),
+        ok(step_reply("NTP is off on node-3.", "high", {"id": "H1", "status": "validated"})),
+    )
     claude = Interfering(
-        ScriptedProvider("claude", ok(STEP_1), ok(STEP_2)),
-        lambda: other.set_state("last", STATE_KEY),
+        scripted,
+        # Step 1 is stored; another run continues the investigation while step 2 is asked.
+        lambda: other.run(
+            ask("Look at sessions", thread_id=store.list_threads()[0].id, max_steps=1)
+        ),
         on_call=2,
     )
+    try:
+        result = await make(store, [claude]).run(ask(max_steps=3))
+    finally:
+        other_db.close()
 
-    with pytest.raises(StateConflictError) as caught:
+    state = store.get_state(result.thread_id, STATE_KEY)
+    assert state is not None
+    assert [(s["step_number"], s["provider"]) for s in state["steps"]] == [
+        (1, "claude"),
+        (2, "gemini"),  # the other run's step, stored first
+        (3, "claude"),
+        (4, "claude"),
+    ]
+    assert [(h["id"], h["text"], h["status"]) for h in state["hypotheses"]] == [
+        ("H1", "Clock skew between servers", "validated"),
+        ("H2", "Session store evicts keys", "active"),
+        ("H3", "Token cache eviction bug", "active"),  # not merged into the other's H2
+    ]
+    assert state["confidence"] == "high"
+    # This run went on from the state as stored: its last step read the other's findings.
+    assert "Findings: Sessions vanish under load." in scripted.requests[2].prompt
+    assert result.data["run"]["steps"] == [1, 3, 4]
+    assert {k: v for k, v in result.data.items() if k != "run"} == state
+    messages = store.get_messages(result.thread_id)
+    assert [m.metadata.get("step_number") for m in messages] == [1, 1, 2, 2, 3, 4]
+
+
+async def test_a_step_that_cannot_be_saved_still_returns_its_findings(
+    store: ConversationDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disk_full_after(monkeypatch, saves=1)  # step 1 is stored, step 2 is not
+    claude = ScriptedProvider("claude", ok(STEP_1), ok(STEP_2), ok(STEP_3))
+
+    with pytest.raises(TurnNotSavedError) as caught:
         await make(store, [claude]).run(ask(max_steps=3))
 
+    error = caught.value
     [thread] = store.list_threads()
-    assert caught.value.thread_id == thread.id
-    assert caught.value.hint is not None and caught.value.hint.startswith("Step 1 is saved.")
-    # Step 1's turn stays; nothing of step 2; the other run's state is intact.
-    messages = store.get_messages(thread.id)
-    assert [m.metadata.get("step_number") for m in messages] == [1, 1]
-    assert store.get_state(thread.id, STATE_KEY) == OTHER_STATE
+    assert (error.kind, error.thread_stored, error.result.thread_id) == (
+        "not_saved",
+        True,
+        thread.id,
+    )
+    assert isinstance(error.cause, StoreError)
+    assert f"step 1 is saved in thread {thread.id}" in error.message
+    assert claude.calls == 2  # no step is asked after a failed save
+    assert error.result.data["run"]["steps"] == [1, 2]
+    assert "node-3 is 95 s behind." in error.result.content
+    state = store.get_state(thread.id, STATE_KEY)
+    assert state is not None and [s["step_number"] for s in state["steps"]] == [1]
 
 
-async def test_each_step_checks_the_version_the_previous_step_left(
+async def test_a_first_step_that_cannot_be_saved_creates_no_thread(
+    store: ConversationDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disk_full_after(monkeypatch)
+    claude = ScriptedProvider("claude", ok(STEP_1))
+
+    with pytest.raises(TurnNotSavedError) as caught:
+        await make(store, [claude]).run(ask(max_steps=1))
+
+    assert caught.value.thread_stored is False
+    assert "no thread was created" in caught.value.message
+    assert "Tokens expire 90 s early" in caught.value.result.content
+    assert store.list_threads() == []
+
+
+async def test_each_step_and_the_review_is_saved_on_its_own(
     store: ConversationDatabase,
 ) -> None:
     first = await make(store, [ScriptedProvider("claude", ok(STEP_1))]).run(ask(max_steps=1))
-    assert store.get_state_version(first.thread_id, STATE_KEY) == 1
+    assert store.get_state_and_version(first.thread_id, STATE_KEY)[1] == 1
 
     claude = ScriptedProvider("claude", ok(STEP_2), ok(STEP_3))
     expert = ScriptedProvider("codex", ok(EXPERT))
     second = make(store, [claude], roles={"expert": expert})
     result = await second.run(ask("Go on", thread_id=first.thread_id, max_steps=2))
 
-    # Two steps and the review: three checked saves on top of the first run's one.
+    # Two steps and the review: three saves on top of the first run's one.
     assert result.data["run"]["steps"] == [2, 3]
-    assert store.get_state_version(first.thread_id, STATE_KEY) == 4
+    assert store.get_state_and_version(first.thread_id, STATE_KEY)[1] == 4
     stored = store.get_state(first.thread_id, STATE_KEY)
     assert stored is not None and stored["expert_validation"]["provider"] == "codex"
+
+
+async def test_a_manual_step_makes_the_prompt_optional(store: ConversationDatabase) -> None:
+    from model_chorus.workflows.registry import all_workflows
+
+    declared = {info.name: info.prompt_optional_with for info in all_workflows()}
+    assert declared["thinkdeep"] == ("step",)
+    assert all(names == () for name, names in declared.items() if name != "thinkdeep")
+    assert ThinkdeepWorkflow.info.to_dict()["prompt_optional_with"] == ["step"]
+    # What the declaration promises: with --step and no prompt, the step is the question.
+    claude = ScriptedProvider("claude", ok(STEP_1))
+    result = await make(store, [claude]).run(ask("", step="Check NTP on node-3"))
+    assert result.data["question"] == "Check NTP on node-3"

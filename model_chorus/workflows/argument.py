@@ -10,6 +10,14 @@ primary provider and, if that fails, the configured fallbacks.
 Every role is asked to end with a "Key points:" list, which is parsed into the
 structured result; the moderator is asked for a "Verdict:" and a
 "Recommendation:" line.
+
+Concurrent runs. Two ``--continue`` runs of one thread at once are two
+branches of the debate from the same point: each run's rounds answer what
+that run saw, so both keep the round numbers they were held under (two
+"round 2"s). A save merges onto the state stored at that moment: this run's
+entry is appended to ``runs``, its key points are added to each side's
+(first wording kept), and ``rounds_completed`` becomes the highest round
+either run reached, so the next run continues after both.
 """
 
 from __future__ import annotations
@@ -147,10 +155,7 @@ class ArgumentWorkflow(Workflow):
     async def run(self, request: WorkflowRequest) -> WorkflowResult:
         rounds = resolve_rounds(request.options.get("rounds"))
         thread = self.load_thread(request)
-        stored, version = (
-            self.store.get_state_and_version(thread.id, STATE_KEY) if thread else (None, 0)
-        )
-        state = stored or {}
+        state = (self.store.get_state(thread.id, STATE_KEY) if thread else None) or {}
         history = self.history(thread, request)
         continued = thread is not None
         # An imported legacy thread has no state: its first user turn was the topic.
@@ -193,18 +198,7 @@ class ArgumentWorkflow(Workflow):
         messages = [user_message(request)]
         messages += [turn_message(t) for t in [*turns, moderator]]
         messages[-1].metadata.update(verdict=verdict, recommendation=recommendation)
-        # One transaction, refused if another run saved a turn of this thread meanwhile.
-        self.store.save_turn(
-            thread,
-            messages,
-            create=not continued,
-            state_key=STATE_KEY,
-            state=updated_state(state, topic, turns, moderator, verdict, recommendation, request),
-            expected_version=version,
-        )
-
-        points = side_points(turns)
-        return WorkflowResult(
+        result = WorkflowResult(
             workflow=self.info.name,
             thread_id=thread.id,
             content=moderator.response.content,
@@ -217,7 +211,7 @@ class ArgumentWorkflow(Workflow):
                 "follow_up": follow_up,
                 "roles": {role: self._chain(role)[0].name for role in ROLES},
                 "rounds": rounds_data(turns),
-                "key_points": points,
+                "key_points": side_points(turns),
                 "synthesis": {
                     "provider": moderator.response.provider,
                     "model": moderator.response.model,
@@ -232,6 +226,17 @@ class ArgumentWorkflow(Workflow):
                 },
             },
         )
+        self.save_turn(
+            result,
+            thread,
+            messages,
+            create=not continued,
+            state_key=STATE_KEY,
+            merge=lambda current: updated_state(
+                current or {}, topic, turns, moderator, verdict, recommendation, request
+            ),
+        )
+        return result
 
     def _first_prompt(self, thread: Thread | None) -> str | None:
         if thread is None:
@@ -404,11 +409,12 @@ def updated_state(
     recommendation: str | None,
     request: WorkflowRequest,
 ) -> dict[str, Any]:
-    """The stored state after this run: earlier runs kept, this run appended."""
+    """``state`` (as stored when saving) with this run merged in: runs appended, key
+    points added, ``rounds_completed`` the highest round either reached."""
     points = side_points(turns)
     earlier = state.get("key_points") or {}
     merged = {
-        side: list(dict.fromkeys([*(earlier.get(side) or []), *points[side]]))
+        side: _unique_points([*(earlier.get(side) or []), *points[side]])
         for side in ("for", "against")
     }
     runs = list(state.get("runs") or [])
@@ -423,8 +429,16 @@ def updated_state(
         }
     )
     return {
-        "topic": topic,
-        "rounds_completed": turns[-1].round,
+        "topic": state.get("topic") or topic,
+        "rounds_completed": max(int(state.get("rounds_completed") or 0), turns[-1].round),
         "key_points": merged,
         "runs": runs,
     }
+
+
+def _unique_points(points: Sequence[str]) -> list[str]:
+    """Each point once, in its first wording (repeats differ in case at most)."""
+    seen: dict[str, str] = {}
+    for point in points:
+        seen.setdefault(point.casefold(), point)
+    return list(seen.values())

@@ -9,12 +9,13 @@ temporary database.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from model_chorus.context.history import ConversationHistory, build_conversation_history
 from model_chorus.context.tokens import count_tokens
-from model_chorus.errors import InputError
+from model_chorus.errors import InputError, StoreError, ThreadNotFoundError, TurnNotSavedError
 from model_chorus.events import EventKind, EventSink, WorkflowEvent, ignore_events
 from model_chorus.models import Attachment, Message, Role, Thread, new_id
 from model_chorus.workflows.runner import WorkflowRunner
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from model_chorus.models import WorkflowResult
     from model_chorus.providers.base import ModelProvider
     from model_chorus.store.database import ConversationDatabase
+    from model_chorus.store.state import SavedTurn, StateMerge
 
 #: Tokens kept free in the context window for the model's answer and tool overhead.
 ANSWER_RESERVE_TOKENS = 4_000
@@ -42,6 +44,9 @@ class WorkflowInfo:
     example: str = ""
     #: Workflow-specific state kept between runs (for ``--continue``), in words.
     state: str = ""
+    #: Options that carry the run's text themselves, so that with any of them given
+    #: the prompt is optional (thinkdeep's ``step``: an agent's manual step).
+    prompt_optional_with: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +57,7 @@ class WorkflowInfo:
             "policy": self.policy,
             "example": self.example,
             "state": self.state,
+            "prompt_optional_with": list(self.prompt_optional_with),
         }
 
 
@@ -122,6 +128,38 @@ class Workflow(ABC):
             title=title_from(request.prompt),
             metadata=metadata,
         )
+
+    def save_turn(
+        self,
+        result: WorkflowResult,
+        thread: Thread,
+        messages: Sequence[Message],
+        *,
+        create: bool,
+        state_key: str | None = None,
+        merge: StateMerge | None = None,
+        thread_stored: bool | None = None,
+        kept: str | None = None,
+    ) -> SavedTurn:
+        """Store a turn (see ``ConversationDatabase.save_turn``). When the store fails,
+        raise ``TurnNotSavedError`` carrying ``result``: the providers answered and the
+        tokens are spent, so the answer must still reach the user.
+
+        ``thread_stored`` and ``kept`` describe what the thread holds without this
+        turn (default: a continued thread keeps its earlier turns, a new one is not
+        created).
+        """
+        try:
+            return self.store.save_turn(
+                thread, messages, create=create, state_key=state_key, merge=merge
+            )
+        except ThreadNotFoundError as exc:
+            # Deleted by another process while this run waited for the providers.
+            raise TurnNotSavedError(
+                result, exc, thread_stored=False, kept=f"thread {thread.id} was deleted meanwhile"
+            ) from exc
+        except StoreError as exc:
+            raise TurnNotSavedError(result, exc, thread_stored=thread_stored, kept=kept) from exc
 
     def history(self, thread: Thread | None, request: WorkflowRequest) -> ConversationHistory:
         """Earlier turns of ``thread`` that fit next to the prompt and attachments."""

@@ -42,8 +42,24 @@ class ChatWorkflow(Workflow):
 
         continued = thread is not None
         thread = thread or self.new_thread(request)
-        # No state, so no version to check: turns of concurrent runs are all kept.
-        self.store.save_turn(
+        result = WorkflowResult(
+            workflow=self.info.name,
+            thread_id=thread.id,
+            content=response.content,
+            responses=[response],
+            failures=outcome.failures,
+            continued=continued,
+            data={
+                "history": {
+                    "messages": len(history.messages),
+                    "tokens": history.token_count,
+                    "omitted": history.omitted,
+                },
+            },
+        )
+        # No state, so nothing to merge: turns of concurrent runs are all kept.
+        self.save_turn(
+            result,
             thread,
             [
                 user_message(request),
@@ -59,18 +75,4 @@ class ChatWorkflow(Workflow):
             ],
             create=not continued,
         )
-        return WorkflowResult(
-            workflow=self.info.name,
-            thread_id=thread.id,
-            content=response.content,
-            responses=[response],
-            failures=outcome.failures,
-            continued=continued,
-            data={
-                "history": {
-                    "messages": len(history.messages),
-                    "tokens": history.token_count,
-                    "omitted": history.omitted,
-                },
-            },
-        )
+        return result

@@ -4,17 +4,27 @@ All providers are asked in parallel (wall time follows the slowest one), then
 the answers are combined by a strategy:
 
 * ``all_responses`` (default) — every answer, labelled with its provider.
-* ``first_valid`` — the first non-empty answer in provider order.
+* ``first_valid`` — the first non-empty answer to arrive; the providers still
+  working are cancelled then, so wall time follows the fastest good answer.
+  With ``--min-responses N`` it waits for N non-empty answers, takes the first.
 * ``majority`` / ``weighted`` — a second round in which every model that
   answered votes for the best of the anonymised answers (A, B, C ...); the
   plurality wins, ``weighted`` counting each vote with the voter's configured
-  ``weight``. Ties are reported, never broken silently.
+  ``weight``. Ties are reported, never broken silently. Which answer gets which
+  label (and so is read first) is shuffled per thread and turn, with a seed, so
+  no provider is always "A".
 * ``synthesize`` — one provider (``--synthesizer``, default the first) writes a
   single answer naming where the models agree and where they differ.
 
 ``all_responses`` is the default because it needs no extra model call, hides
 no answer and cannot fail after the answers are in; the other strategies are
 one option away, and a continued thread keeps the strategy it last used.
+
+Concurrent runs. The state (key ``consensus``) is the strategy last used and a
+list of per-turn summaries, so merging is appending: a save appends this run's
+summary to the turns stored at that moment (numbered after them) and sets the
+strategy to this run's. Two ``--continue`` runs of one thread at once both keep
+their turn.
 """
 
 from __future__ import annotations
@@ -38,7 +48,13 @@ from model_chorus.workflows.prompting import render_prompt
 from model_chorus.workflows.registry import register
 from model_chorus.workflows.replies import find_section_items
 from model_chorus.workflows.requests import request_builder
-from model_chorus.workflows.voting import Ballot, candidate_labels, parse_ballot, tally
+from model_chorus.workflows.voting import (
+    Ballot,
+    candidate_labels,
+    parse_ballot,
+    shuffled_labels,
+    tally,
+)
 
 STRATEGIES = ("all_responses", "first_valid", "majority", "weighted", "synthesize")
 DEFAULT_STRATEGY = "all_responses"
@@ -100,7 +116,8 @@ _DIFFERENCE_LABELS = (
 
 @dataclass(frozen=True)
 class Candidate:
-    """One provider's non-empty answer, labelled A, B, C ... in provider order."""
+    """One provider's non-empty answer, labelled A, B, C ... (in provider order unless
+    the answers go to a vote)."""
 
     label: str
     response: GenerationResponse
@@ -158,10 +175,8 @@ class ConsensusWorkflow(Workflow):
 
     async def run(self, request: WorkflowRequest) -> WorkflowResult:
         thread = self.load_thread(request)
-        stored, version = (
-            self.store.get_state_and_version(thread.id, STATE_KEY) if thread else (None, 0)
-        )
-        state = stored or {}
+        state = (self.store.get_state(thread.id, STATE_KEY) if thread else None) or {}
+        turn = len(state.get("turns") or []) + 1
         strategy = resolve_strategy(request.options.get("strategy"), state)
         providers = self.env.providers
         min_responses = resolve_min_responses(request.options.get("min_responses"), providers)
@@ -180,11 +195,22 @@ class ConsensusWorkflow(Workflow):
             )
 
         self.emit(EventKind.STEP, f"round 1: asking {', '.join(p.name for p in providers)}")
-        outcome = await self.env.runner.parallel(providers, build)
+        if strategy == "first_valid":
+            # Latecomers cancelled once enough answers are in did not fail: not in errors.
+            outcome = await self.env.runner.first(
+                providers, build, accept=has_content, needed=min_responses
+            )
+        else:
+            outcome = await self.env.runner.parallel(providers, build)
         outcome.require(min_responses, what="consensus round")
         run.responses.extend(outcome.responses)
         run.failures.extend(outcome.failures)
-        candidates = self._candidates(outcome.responses, run)
+        continued = thread is not None
+        thread = thread or self.new_thread(request, strategy=strategy)
+        voting = strategy in ("majority", "weighted")
+        candidates = self._candidates(
+            outcome.responses, run, label_seed=f"{thread.id}:{turn}" if voting else None
+        )
         if len(candidates) < min_responses:
             raise WorkflowError(
                 f"only {len(candidates)} non-empty answer(s) arrived, "
@@ -196,19 +222,8 @@ class ConsensusWorkflow(Workflow):
         question = render_prompt(request.prompt, history=history.messages, omitted=history.omitted)
         combined = await self._combine(strategy, candidates, question, request, run)
 
-        continued = thread is not None
-        thread = thread or self.new_thread(request, strategy=strategy)
-        # One transaction, refused if another run saved a turn of this thread meanwhile.
-        self.store.save_turn(
-            thread,
-            self._turn_messages(request, strategy, candidates, combined, run),
-            create=not continued,
-            state_key=STATE_KEY,
-            state=self._next_state(state, strategy, candidates, combined, run),
-            expected_version=version,
-        )
         author = combined.author
-        return WorkflowResult(
+        result = WorkflowResult(
             workflow=self.info.name,
             thread_id=thread.id,
             content=combined.content,
@@ -230,6 +245,17 @@ class ConsensusWorkflow(Workflow):
                 },
             },
         )
+        self.save_turn(
+            result,
+            thread,
+            self._turn_messages(request, strategy, candidates, combined, run),
+            create=not continued,
+            state_key=STATE_KEY,
+            merge=lambda current: self._next_state(
+                current or {}, strategy, candidates, combined, run
+            ),
+        )
+        return result
 
     # -- steps -------------------------------------------------------------------------
 
@@ -269,7 +295,7 @@ class ConsensusWorkflow(Workflow):
         combined: _Combined,
         run: _Run,
     ) -> dict[str, Any]:
-        """The stored state with this turn's summary appended."""
+        """``state`` (as stored when saving) with this turn's summary appended."""
         turns = list(state.get("turns") or [])
         turns.append(
             {
@@ -284,12 +310,20 @@ class ConsensusWorkflow(Workflow):
         return {"strategy": strategy, "turns": turns}
 
     @staticmethod
-    def _candidates(responses: Sequence[GenerationResponse], run: _Run) -> list[Candidate]:
-        answered = [r for r in responses if r.content.strip()]
+    def _candidates(
+        responses: Sequence[GenerationResponse], run: _Run, *, label_seed: str | None = None
+    ) -> list[Candidate]:
+        """The non-empty answers in the order given (provider order; arrival order for
+        first_valid); with ``label_seed`` their labels are shuffled by it (for a vote),
+        else A, B, C ... in that order."""
+        answered = [r for r in responses if has_content(r)]
         for response in responses:
             if not response.content.strip():
                 run.warnings.append(f"{response.provider} returned an empty answer; left out.")
-        labels = candidate_labels(len(answered))
+        if label_seed is None:
+            labels = candidate_labels(len(answered))
+        else:
+            labels = shuffled_labels(len(answered), label_seed)
         return [Candidate(label, r) for label, r in zip(labels, answered, strict=True)]
 
     async def _combine(
@@ -317,7 +351,9 @@ class ConsensusWorkflow(Workflow):
         run: _Run,
         weighted: bool,
     ) -> _Combined:
-        labels = [c.label for c in candidates]
+        # The ballot lists the answers in label order: A first, whoever wrote it.
+        ballot = sorted(candidates, key=lambda c: c.label)
+        labels = [c.label for c in ballot]
         if len(candidates) == 1:
             run.warnings.append("Only one provider answered, so no vote was held.")
             only = candidates[0]
@@ -335,7 +371,7 @@ class ConsensusWorkflow(Workflow):
             question=question,
             candidates="\n\n".join(
                 f'<answer label="{c.label}">\n{c.response.content.strip()}\n</answer>'
-                for c in candidates
+                for c in ballot
             ),
         )
         outcome = await self.env.runner.parallel(
@@ -472,6 +508,11 @@ def resolve_min_responses(value: object, providers: Sequence[ModelProvider]) -> 
             hint="Add providers with -p, or lower --min-responses.",
         )
     return value
+
+
+def has_content(response: GenerationResponse) -> bool:
+    """A usable answer: not empty or whitespace (first_valid races on past the others)."""
+    return bool(response.content.strip())
 
 
 def all_responses_text(candidates: Sequence[Candidate]) -> str:

@@ -309,3 +309,79 @@ class IdeateState:
 def _dicts(value: Any) -> list[dict[str, Any]]:
     """The dict items of a stored list; anything else (hand-edited, older shapes) is skipped."""
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+#: Theme of the cluster that holds ideas another run stored while this one ran.
+CONCURRENT_THEME = "Added by another run meanwhile"
+
+
+@dataclass
+class MergedRound:
+    """One run's round merged onto the state as stored when saving."""
+
+    state: IdeateState
+    #: This run's new ideas as stored: renumbered after ideas stored meanwhile.
+    new_ideas: list[Idea]
+    #: This run's new ideas that repeat ideas stored meanwhile: (dropped, stored original).
+    repeats: list[tuple[Idea, Idea]]
+    #: Ideas another run stored meanwhile (in the ``CONCURRENT_THEME`` cluster, unscored).
+    others: list[Idea]
+
+
+def merge_round(stored: IdeateState, mine: IdeateState, known: set[str]) -> MergedRound:
+    """``mine`` — the ideas ``known`` when this run started plus this run's round, clustered
+    and scored — merged onto ``stored``, the state as stored now.
+
+    Ideas and rounds are appended: this run's new ideas are checked for repeats of
+    ideas stored meanwhile and numbered after them, its round after the stored
+    rounds. The clusters, scores and recommendation are a view every round makes
+    afresh, so this run's are kept (with its ideas' stored ids), plus one cluster
+    for ideas another run stored meanwhile, until the next round clusters them.
+    When nothing was stored meanwhile the result is ``mine``.
+    """
+    merged = IdeateState.from_dict(stored.to_dict())
+    merged.topic = merged.topic or mine.topic
+    # What this run's repeats added to ideas it knew (``also_from``) is kept.
+    mine_by_id = {idea.id: idea for idea in mine.ideas}
+    for idea in merged.ideas:
+        if idea.id in known and idea.id in mine_by_id:
+            extra = [p for p in mine_by_id[idea.id].also_from if p not in idea.also_from]
+            idea.also_from.extend(extra)
+    others = [idea for idea in merged.ideas if idea.id not in known]
+    new = [Idea.from_dict(idea.to_dict()) for idea in mine.ideas if idea.id not in known]
+    kept, repeats = deduplicate(merged.ideas, new)
+    renamed: dict[str, str] = {}
+    round_no = len(merged.rounds) + 1
+    for number, idea in enumerate(kept, start=next_idea_number(merged.ideas)):
+        renamed[idea.id] = f"I{number}"
+        idea.id = f"I{number}"
+        idea.round = round_no
+    renamed.update((idea.id, original.id) for idea, original in repeats)
+    merged.ideas.extend(kept)
+
+    entry = dict(mine.rounds[-1]) if mine.rounds else {}
+    entry.update(
+        round=round_no,
+        new_ideas=[idea.id for idea in kept],
+        duplicates=int(entry.get("duplicates") or 0) + len(repeats),
+    )
+    merged.rounds.append(entry)
+
+    placed: set[str] = set()
+    merged.clusters = []
+    for cluster in mine.clusters:
+        members = [
+            i for i in dict.fromkeys(renamed.get(i, i) for i in cluster.idea_ids) if i not in placed
+        ]
+        if not members:
+            continue
+        placed.update(members)
+        merged.clusters.append(
+            Cluster(cluster.id, cluster.theme, members, dict(cluster.scores), cluster.rationale)
+        )
+    leftovers = [idea.id for idea in merged.ideas if idea.id not in placed]
+    if leftovers:
+        merged.clusters.append(Cluster(f"C{len(merged.clusters) + 1}", CONCURRENT_THEME, leftovers))
+    merged.clustering = mine.clustering
+    merged.recommendation = mine.recommendation
+    return MergedRound(merged, kept, repeats, others)

@@ -17,6 +17,13 @@ scores and a warning. Only a brainstorm that yields no idea at all fails.
 
 ``--continue`` runs another round: new ideas that avoid the stored ones,
 then everything is clustered and scored again.
+
+Concurrent runs. Two ``--continue`` runs of one thread at once both keep their
+round: a save merges onto the state stored at that moment (``merge_round`` in
+``ideas.py``): the ideas and rounds another run stored meanwhile stay, this
+run's new ideas are checked against them and numbered after them, and the
+stored turn and the result show the ids as stored. The other run's ideas wait
+in their own cluster, unscored, until the next round clusters everything again.
 """
 
 from __future__ import annotations
@@ -31,13 +38,16 @@ from model_chorus.models import GenerationResponse, Message, Role, Thread, Workf
 from model_chorus.providers.base import ModelProvider
 from model_chorus.workflows.base import Workflow, WorkflowInfo, WorkflowRequest, user_message
 from model_chorus.workflows.ideas import (
+    CONCURRENT_THEME,
     SCORE_NAMES,
     Cluster,
     Idea,
     IdeateState,
+    MergedRound,
     complete_clusters,
     deduplicate,
     lexical_clusters,
+    merge_round,
     next_idea_number,
     recommend_by_scores,
 )
@@ -182,11 +192,10 @@ class IdeateWorkflow(Workflow):
     async def run(self, request: WorkflowRequest) -> WorkflowResult:
         options = IdeateOptions.from_request(request)
         thread = self.load_thread(request)
-        stored, version = (
-            self.store.get_state_and_version(thread.id, STATE_KEY) if thread else (None, 0)
-        )
+        stored = self.store.get_state(thread.id, STATE_KEY) if thread else None
         state = IdeateState.from_dict(stored)
         state.topic = state.topic or request.prompt
+        known = {idea.id for idea in state.ideas}
         round_no = len(state.rounds) + 1
         run = _Run(self, request, options, state, round_no, thread)
 
@@ -206,47 +215,73 @@ class IdeateWorkflow(Workflow):
             }
         )
 
-        content = summary_markdown(state)
         continued = thread is not None
         thread = thread or self.new_thread(request)
-        # One transaction, refused if another run saved a turn of this thread meanwhile.
-        self.store.save_turn(
-            thread,
-            [
-                user_message(request, round=round_no),
-                Message(
-                    role=Role.ASSISTANT,
-                    content=content,
-                    metadata={
-                        "round": round_no,
-                        "providers": sorted({r.provider for r in run.responses}),
-                        "ideas": len(state.ideas),
-                        "clusters": len(state.clusters),
-                    },
-                ),
-            ],
-            create=not continued,
-            state_key=STATE_KEY,
-            state=state.to_dict(),
-            expected_version=version,
+        mine = MergedRound(state, new_ideas, [], [])
+        result = self._result(thread.id, continued, mine, dropped, run)
+        user = user_message(request, round=round_no)
+        answer = Message(role=Role.ASSISTANT, content="")
+        merges: list[MergedRound] = []
+
+        def merge(current: dict[str, Any] | None) -> dict[str, Any]:
+            merged = merge_round(IdeateState.from_dict(current), state, known)
+            merges.append(merged)
+            # The stored turn shows the ideas under the ids they are stored with.
+            number = merged.state.rounds[-1]["round"]
+            user.metadata["round"] = number
+            answer.content = summary_markdown(merged.state)
+            answer.metadata = {
+                "round": number,
+                "providers": sorted({r.provider for r in run.responses}),
+                "ideas": len(merged.state.ideas),
+                "clusters": len(merged.state.clusters),
+            }
+            return merged.state.to_dict()
+
+        self.save_turn(
+            result, thread, [user, answer], create=not continued, state_key=STATE_KEY, merge=merge
         )
+        return self._result(thread.id, continued, merges[-1], dropped, run)
+
+    def _result(
+        self,
+        thread_id: str,
+        continued: bool,
+        merged: MergedRound,
+        dropped: list[tuple[Idea, Idea]],
+        run: _Run,
+    ) -> WorkflowResult:
+        state = merged.state
+        warnings = list(run.warnings)
+        if merged.others:
+            ids = ", ".join(idea.id for idea in merged.others)
+            warnings.append(
+                f"Another run added {len(merged.others)} idea(s) to this thread meanwhile "
+                f"({ids}); they are under '{CONCURRENT_THEME}' until the next round "
+                "clusters them."
+            )
+        if merged.repeats:
+            warnings.append(
+                f"{len(merged.repeats)} of this round's ideas repeated ideas another run "
+                "stored meanwhile; they were merged into those."
+            )
         data = state.to_dict()
         data.update(
-            round=round_no,
-            new_idea_ids=[idea.id for idea in new_ideas],
+            round=state.rounds[-1]["round"],
+            new_idea_ids=[idea.id for idea in merged.new_ideas],
             duplicates_dropped=[
                 {"title": idea.title, "provider": idea.provider, "duplicate_of": original.id}
-                for idea, original in dropped
+                for idea, original in [*dropped, *merged.repeats]
             ],
         )
         return WorkflowResult(
             workflow=self.info.name,
-            thread_id=thread.id,
-            content=content,
+            thread_id=thread_id,
+            content=summary_markdown(state),
             responses=run.responses,
             failures=RunOutcome(errors=run.errors).failures,
             data=data,
-            warnings=run.warnings,
+            warnings=warnings,
             continued=continued,
         )
 

@@ -16,10 +16,20 @@ Every completed step is stored at once (state and messages), so a failure in
 step 3 keeps steps 1–2 and ``--continue`` resumes from there. With ``expert``
 (``-e``), a second provider reviews the final state; its verdict is an
 enrichment: if that call fails the run still succeeds, with a warning.
+
+Concurrent runs. Each step is saved as a change replayed onto the state as
+stored at that moment, not as a copy of this run's state: the step is
+numbered after any step another run stored meanwhile, its hypothesis updates
+are merged by id or text (ids the model could not have seen are treated as
+new), the confidence becomes this step's, and the run goes on from the state
+as stored, so its next step reads the other run's findings too. Two
+``--continue`` runs of one investigation at once therefore keep every step,
+as if two investigators shared one notebook.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +38,6 @@ from model_chorus.errors import (
     InputError,
     ModelChorusError,
     ProviderError,
-    StateConflictError,
     WorkflowError,
 )
 from model_chorus.events import EventKind
@@ -178,15 +187,16 @@ class ThinkdeepWorkflow(Workflow):
         policy="sequential",
         example='model-chorus thinkdeep "Why do logins fail?" -f src/auth.py --max-steps 5',
         state="steps, hypotheses, confidence, relevant files, expert verdict (key 'thinkdeep')",
+        # A manual step carries its own text; without --continue it becomes the question.
+        prompt_optional_with=("step",),
     )
 
     async def run(self, request: WorkflowRequest) -> WorkflowResult:
         options = ThinkdeepOptions.from_request(request)
         thread = self.load_thread(request)
-        stored, version = (
-            self.store.get_state_and_version(thread.id, STATE_KEY) if thread else (None, 0)
+        state = InvestigationState.from_dict(
+            self.store.get_state(thread.id, STATE_KEY) if thread else None
         )
-        state = InvestigationState.from_dict(stored)
         state.question = (
             state.question
             or (thread.title if thread else "")
@@ -194,39 +204,19 @@ class ThinkdeepWorkflow(Workflow):
             or options.step
             or ""
         )
-        run = _Run(self, request, options, state, thread, version)
+        run = _Run(self, request, options, state, thread)
         limit = 1 if options.manual else options.max_steps
-        stopped = "manual" if options.manual else "max_steps"
         for index in range(limit):
             await run.step(index, limit)
-            if not options.manual and confidence_rank(state.confidence) >= confidence_rank(
+            if not options.manual and confidence_rank(run.state.confidence) >= confidence_rank(
                 options.target_confidence
             ):
-                stopped = "target_reached"
+                run.stopped = "target_reached"
                 break
         expert = self.env.roles.get("expert")
         if expert is not None:
             await run.review(expert)
-
-        assert run.thread is not None  # the first step stored it
-        data = state.to_dict()
-        data["run"] = {
-            "mode": "manual" if options.manual else "autonomous",
-            "steps": run.steps_done,
-            "stopped": stopped,
-            "target_confidence": None if options.manual else options.target_confidence,
-            "max_steps": None if options.manual else options.max_steps,
-        }
-        return WorkflowResult(
-            workflow=self.info.name,
-            thread_id=run.thread.id,
-            content=report_markdown(state, run.steps_done),
-            responses=run.responses,
-            failures=RunOutcome(errors=run.errors).failures,
-            data=data,
-            warnings=run.warnings,
-            continued=thread is not None,
-        )
+        return run.result()
 
 
 class _Run:
@@ -239,23 +229,47 @@ class _Run:
         options: ThinkdeepOptions,
         state: InvestigationState,
         thread: Thread | None,
-        version: int,
     ) -> None:
         self.wf = workflow
         self.request = request
         self.options = options
+        #: The investigation as stored by this run's last save (plus, before a save, the
+        #: step being saved); steps another run stored meanwhile come in with each save.
         self.state = state
-        #: The stored thread; None until the first step of a new investigation is saved.
-        self.thread = thread
-        #: Version of the stored state this run last read or wrote; each save checks it.
-        self.version = version
         self.continued = thread is not None
+        self.thread = thread or workflow.new_thread(replace(request, prompt=state.question))
+        #: Whether ``self.thread`` is in the store: continued, or a step of this run saved.
+        self.stored = thread is not None
         self.history = workflow.history(thread, request)
         self.primary = workflow.env.providers[0]
         self.responses: list[GenerationResponse] = []
         self.errors: list[ProviderError] = []
         self.warnings: list[str] = []
         self.steps_done: list[int] = []
+        self.stopped = "manual" if options.manual else "max_steps"
+
+    def result(self, *, unsaved_step: int | None = None) -> WorkflowResult:
+        """The run's result; ``unsaved_step`` is a step that was asked but not stored."""
+        options = self.options
+        steps = self.steps_done + ([unsaved_step] if unsaved_step is not None else [])
+        data = self.state.to_dict()
+        data["run"] = {
+            "mode": "manual" if options.manual else "autonomous",
+            "steps": steps,
+            "stopped": self.stopped,
+            "target_confidence": None if options.manual else options.target_confidence,
+            "max_steps": None if options.manual else options.max_steps,
+        }
+        return WorkflowResult(
+            workflow=self.wf.info.name,
+            thread_id=self.thread.id,
+            content=report_markdown(self.state, steps),
+            responses=self.responses,
+            failures=RunOutcome(errors=self.errors).failures,
+            data=data,
+            warnings=self.warnings,
+            continued=self.continued,
+        )
 
     async def step(self, index: int, limit: int) -> None:
         """Ask for one step, merge the reply and store it (state and messages) at once."""
@@ -288,20 +302,38 @@ class _Run:
             raise self._failed(outcome, number)
         response = outcome.responses[0]
         self.responses.append(response)
-        reply = parse_step_reply(response.content)
+        reply = for_state(parse_step_reply(response.content), state)
         self.warnings.extend(_reply_warnings(reply, number, state.confidence))
-        step = apply_step(state, reply, options, number, name, response.provider)
-        state.add_files([a.path for a in self.request.attachments])
+        files = [a.path for a in self.request.attachments]
 
-        messages = []
-        if index == 0:
-            turn = user_message(self.request, step_number=number)
-            if options.manual:
-                turn.content = manual_turn(self.request.prompt, number, options)
-            messages.append(turn)
-        messages.append(_assistant(response, step_number=number, confidence=step.confidence))
-        self._save(messages)
-        self.steps_done.append(number)
+        def record(target: InvestigationState) -> Step:
+            step = apply_step(
+                target, reply, options, target.next_step_number, name, response.provider
+            )
+            target.add_files(files)
+            return step
+
+        step = record(state)
+        turn = user_message(self.request) if index == 0 else None
+        answer = _assistant(response)
+        messages = [turn, answer] if turn is not None else [answer]
+
+        def number_messages(recorded: Step) -> None:
+            number = recorded.step_number
+            if turn is not None:
+                turn.metadata["step_number"] = number
+                if options.manual:
+                    turn.content = manual_turn(self.request.prompt, number, options)
+            answer.metadata.update(step_number=number, confidence=recorded.confidence)
+
+        number_messages(step)
+
+        def merge(current: InvestigationState) -> None:
+            # Replayed onto the state as stored now: numbered after any step stored meanwhile.
+            number_messages(record(current))
+
+        self._save(messages, merge, unsaved_step=step.step_number)
+        self.steps_done.append(self.state.steps[-1].step_number)
 
     def _focus(self, index: int) -> tuple[str, str]:
         """The step's name as stored, and the line of the prompt that sets its direction."""
@@ -316,35 +348,44 @@ class _Run:
             return "Initial investigation", "Start with the most informative thing to check."
         return "Further investigation", "Choose the most useful thing to check next."
 
-    def _save(self, messages: list[Message]) -> None:
-        """Store messages and the whole state in one transaction, checked against
-        ``self.version``: a step another run saved in between is never overwritten."""
-        thread = self.thread or self.wf.new_thread(
-            replace(self.request, prompt=self.state.question)
+    def _save(
+        self,
+        messages: list[Message],
+        change: Callable[[InvestigationState], None],
+        *,
+        unsaved_step: int | None = None,
+    ) -> None:
+        """Store messages and ``change`` applied to the state as stored at that moment, in
+        one transaction; this run goes on from the state as stored."""
+
+        def merge(current: dict[str, Any] | None) -> dict[str, Any]:
+            stored = InvestigationState.from_dict(current)
+            stored.question = stored.question or self.state.question
+            change(stored)
+            return stored.to_dict()
+
+        kept = None
+        if self.steps_done:
+            kept = f"{self._saved_steps().lower()} saved in thread {self.thread.id}"
+        saved = self.wf.save_turn(
+            self.result(unsaved_step=unsaved_step),
+            self.thread,
+            messages,
+            create=not self.stored,
+            state_key=STATE_KEY,
+            merge=merge,
+            thread_stored=self.stored,
+            kept=kept,
         )
-        try:
-            saved = self.wf.store.save_turn(
-                thread,
-                messages,
-                create=self.thread is None,
-                state_key=STATE_KEY,
-                state=self.state.to_dict(),
-                expected_version=self.version,
-            )
-        except StateConflictError as exc:
-            if not self.steps_done:
-                raise
-            raise StateConflictError(
-                exc.thread_id, exc.key, hint=f"{self._saved_steps()} saved. {exc.hint}"
-            ) from None
-        self.thread, self.version = thread, saved.state_version
+        self.stored = True
+        self.state = InvestigationState.from_dict(saved.state)
 
     def _saved_steps(self) -> str:
         done = self.steps_done
         return f"Steps {done[0]}–{done[-1]} are" if len(done) > 1 else f"Step {done[0]} is"
 
     def _failed(self, outcome: RunOutcome, number: int) -> ModelChorusError:
-        if not self.steps_done or self.thread is None:
+        if not self.steps_done:
             # Nothing of this run was stored: the providers' own error says it all.
             return AllProvidersFailedError(outcome.errors, what=f"thinkdeep step {number}")
         cause = AllProvidersFailedError(outcome.errors, what=f"step {number}")
@@ -378,7 +419,7 @@ class _Run:
                 f"Expert {response.provider}: no verdict found in the reply; its whole text is "
                 "kept as the reasoning."
             )
-        self.state.expert_validation = {
+        verdict = {
             "provider": response.provider,
             "model": response.model,
             "verdict": reply.verdict,
@@ -388,7 +429,12 @@ class _Run:
             "after_step": self.steps_done[-1],
             "shape": reply.shape,
         }
-        self._save([_assistant(response, role="expert")])
+
+        def add_verdict(state: InvestigationState) -> None:
+            state.expert_validation = verdict
+
+        add_verdict(self.state)
+        self._save([_assistant(response, role="expert")], add_verdict)
 
 
 def apply_step(
@@ -422,6 +468,18 @@ def apply_step(
     state.steps.append(step)
     state.add_files(reply.files_checked)
     return step
+
+
+def for_state(reply: StepReply, state: InvestigationState) -> StepReply:
+    """``reply`` with hypothesis ids ``state`` does not know dropped: they name hypotheses
+    new to the model, so they are matched by text or added, never mistaken for a
+    hypothesis another run stored under that id meanwhile."""
+    known = {h.id.lower() for h in state.hypotheses}
+    updates = [
+        u if u.id is None or u.id.lower() in known else replace(u, id=None)
+        for u in reply.hypotheses
+    ]
+    return replace(reply, hypotheses=updates)
 
 
 def _reported(options: ThinkdeepOptions) -> str:

@@ -9,6 +9,7 @@ reported rather than broken silently.
 from __future__ import annotations
 
 import math
+import random
 import re
 import string
 from collections.abc import Sequence
@@ -38,6 +39,18 @@ def candidate_labels(count: int) -> list[str]:
     if count > len(string.ascii_uppercase):
         raise ValueError(f"at most {len(string.ascii_uppercase)} candidates can be labelled")
     return list(string.ascii_uppercase[:count])
+
+
+def shuffled_labels(count: int, seed: str) -> list[str]:
+    """Labels for ``count`` candidates in an order fixed by ``seed``: candidate i gets label i.
+
+    Models judging answers favour the first one they read, so the answer labelled A
+    (and shown first) must not always be the same provider's. The seed (thread and
+    turn) makes a turn's labelling reproducible.
+    """
+    labels = candidate_labels(count)
+    random.Random(seed).shuffle(labels)
+    return labels
 
 
 @dataclass(frozen=True)
