@@ -6,6 +6,7 @@ imports what it needs when it runs, so ``model-chorus --help`` stays fast.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -50,7 +51,10 @@ def root(
     ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or status.")] = False,
     no_color: Annotated[
-        bool, typer.Option("--no-color", envvar="NO_COLOR", help="Plain output, no colours.")
+        # NO_COLOR itself is read by the OutputFormatter: any non-empty value counts,
+        # which a boolean option's env parsing would reject ("NO_COLOR=please").
+        bool,
+        typer.Option("--no-color", help="Plain output, no colours (also: NO_COLOR set)."),
     ] = False,
     debug: Annotated[
         bool,
@@ -93,5 +97,33 @@ register_all(app)
 
 
 def main() -> None:
-    # A fixed name, so `python -m model_chorus --show-completion` completes `model-chorus`.
-    app(prog_name="model-chorus")
+    """Console entry point: the app, with usage errors honouring ``--json``."""
+    # typer 0.26-0.28 vendor click; their UsageError is Click's.
+    from typer._click.exceptions import ClickException
+
+    from model_chorus.cli.errors import terminate_like_interrupt
+
+    terminate_like_interrupt()
+    try:
+        # A fixed name, so `python -m model_chorus --show-completion` completes `model-chorus`.
+        code = app(prog_name="model-chorus", standalone_mode=False)
+    except ClickException as exc:
+        if "--json" in sys.argv[1:]:
+            _json_usage_error(exc.format_message())
+        else:
+            from typer import rich_utils
+
+            rich_utils.rich_format_error(exc)  # Click's usual box, with the usage line
+        code = exc.exit_code
+    except typer.Abort:
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _json_usage_error(message: str) -> None:
+    """A usage error as the one JSON document scripts expect on stdout."""
+    from model_chorus.cli.output import OutputFormatter
+    from model_chorus.errors import UsageError
+
+    hint = "Run the command with --help to see its options."
+    OutputFormatter(json_output=True).error(UsageError(message, hint=hint))

@@ -49,7 +49,7 @@ class OutputFormatter:
         self.verbosity = verbosity
         self.quiet = quiet
         self.debug = debug
-        colour_off = no_color or "NO_COLOR" in os.environ
+        colour_off = no_color or bool(os.environ.get("NO_COLOR"))  # no-color.org
         # Renderables (panels, tables) wrap to the terminal; raw answers go through
         # text(), which never wraps, so piped output is byte-for-byte the model's.
         self.out = Console(no_color=colour_off, highlight=False)
@@ -63,8 +63,20 @@ class OutputFormatter:
         *,
         context: dict[str, Any] | None = None,
         output_file: Path | None = None,
+        error: ModelChorusError | None = None,
     ) -> None:
+        """The result; with ``error``, a result that came with a failure (not saved)."""
         document = result_document(result, context=context)
+        if error is not None:
+            document["error"] = error_document(error, workflow=result.workflow)["error"]
+        if output_file is not None:
+            # The file first: if it cannot be written, stdout still holds one document.
+            text = (
+                json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+                if self.json_output
+                else markdown_document(result)
+            )
+            write_output_file(output_file, text)
         if self.json_output:
             self.emit_json(document)
         else:
@@ -72,13 +84,9 @@ class OutputFormatter:
 
             render_result(result, self)
         if output_file is not None:
-            text = (
-                json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-                if self.json_output
-                else markdown_document(result)
-            )
-            write_output_file(output_file, text)
             self.status(f"Saved to {output_file}")
+        if error is not None and not self.json_output:
+            self.error(error)
 
     def data(self, document: dict[str, Any], render: Callable[[Console], None]) -> None:
         """A listing (providers, workflows, threads ...): JSON document or Rich rendering."""
@@ -160,7 +168,7 @@ def result_document(
     return {
         "schema_version": SCHEMA_VERSION,
         "workflow": result.workflow,
-        "thread_id": result.thread_id,
+        "thread_id": result.thread_id if result.thread_stored else None,
         "continued": result.continued,
         "provider": primary.provider if primary else None,
         "model": primary.model if primary else None,
@@ -189,7 +197,8 @@ def error_document(exc: ModelChorusError, *, workflow: str | None = None) -> dic
     return {
         "schema_version": SCHEMA_VERSION,
         "workflow": workflow,
-        "thread_id": None,
+        # Known when the failure concerns a stored thread (e.g. a state conflict).
+        "thread_id": getattr(exc, "thread_id", None),
         "error": error,
     }
 

@@ -19,7 +19,12 @@ def parse_duration(text: str, *, option: str) -> timedelta:
         raise InputError(
             f"{option} expects a duration like 30d, 12h, 2w or 90m, not {text!r}.",
         )
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2).lower()])
+    try:
+        delta = timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2).lower()])
+        utcnow() - delta  # durations are used as "this long ago"
+    except OverflowError:
+        raise InputError(f"{option} {text!r} reaches back before the year 1.") from None
+    return delta
 
 
 def parse_since(text: str, *, option: str = "--since") -> datetime:

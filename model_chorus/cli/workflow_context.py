@@ -11,18 +11,20 @@ Options that are not shared go to the workflow as ``request.options``.
 from __future__ import annotations
 
 import os
-import sys
 import time
-from typing import TYPE_CHECKING, Any, TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from model_chorus.cli.context import AppContext, app_context
 from model_chorus.cli.errors import handle_errors
-from model_chorus.errors import InputError
+from model_chorus.cli.prompt_input import read_prompt
+from model_chorus.errors import InputError, TurnNotSavedError
 
 if TYPE_CHECKING:
     from model_chorus.cli.output import OutputFormatter
+    from model_chorus.workflows.base import WorkflowInfo
 
 #: Parameter names of the shared options; the rest are workflow-specific options.
 SHARED_PARAMS = frozenset(
@@ -44,8 +46,6 @@ SHARED_PARAMS = frozenset(
 )
 #: Share of the context window that attached files may take; history gets the rest.
 FILES_SHARE = 0.75
-#: How long to wait for piped stdin when a prompt argument was also given.
-STDIN_GRACE_S = 0.2
 
 
 def run_workflow(
@@ -123,10 +123,22 @@ class WorkflowContext:
             -1 if quiet else verbosity, self.app.log_format or settings.logging.format
         )
         workflow_cls = get_workflow(self.workflow)
-        prompt = read_prompt(self.params.get("prompt"), self.options_need_prompt())
+        output_file = self.output_file()
+        prompt = read_prompt(
+            self.params.get("prompt"),
+            required=self.prompt_required(workflow_cls.info),
+            workflow=self.workflow,
+            notify=self.fmt.status,
+        )
         store = self.app.store
         thread_id = None
-        if continue_id := self.params.get("continue_"):
+        continue_id = self.params.get("continue_")
+        if continue_id is not None and not continue_id.strip():
+            raise InputError(
+                "--continue was given an empty thread id.",
+                hint="Give a thread id, a unique prefix of it, or 'last'.",
+            )
+        if continue_id:
             # An id, a unique prefix, or 'last': this workflow's newest thread.
             thread_id = store.resolve_thread_id(continue_id, workflow=self.workflow)
 
@@ -149,7 +161,13 @@ class WorkflowContext:
             window = min(
                 [resolved.context_window, *map(resolver.context_window, role_names.values())]
             )
-            available = window - count_tokens(prompt) - ANSWER_RESERVE_TOKENS
+            prompt_tokens = count_tokens(prompt)
+            if prompt_tokens + ANSWER_RESERVE_TOKENS > window:
+                self.fmt.warning(
+                    f"The prompt is about {prompt_tokens:,} tokens; the context window here is "
+                    f"{window:,}. The model may reject it or see only part of it."
+                )
+            available = window - prompt_tokens - ANSWER_RESERVE_TOKENS
             ingestion = ContextIngestionService(settings.context, on_progress=self.fmt.status)
             ingested = ingestion.ingest(
                 self.params.get("file") or [],
@@ -176,67 +194,33 @@ class WorkflowContext:
                 context_window=window,
                 roles=roles,
             )
-            # Ctrl-C cancels the workflow task; cancellation kills every child process group.
-            result = asyncio.run(workflow_cls(env).run(request))
+            not_saved: TurnNotSavedError | None = None
+            try:
+                # Ctrl-C cancels the workflow task; cancellation kills every child process group.
+                result = asyncio.run(workflow_cls(env).run(request))
+            except TurnNotSavedError as exc:
+                # The answer exists and was paid for: show it, then say it was not kept.
+                result, not_saved = exc.result, exc
+                result.thread_stored = exc.thread_stored
         result.attempts = list(attempts.items)
         result.duration_s = time.monotonic() - started
-        self.fmt.result(result, context=ingested.to_dict(), output_file=self.params.get("output"))
-
-    def options_need_prompt(self) -> bool:
-        """thinkdeep's manual mode (--step) carries its text in options; others need a prompt."""
-        return not self.options.get("step")
-
-
-def read_prompt(argument: str | None, required: bool = True) -> str:
-    """The prompt from the argument, piped stdin, or both (argument first).
-
-    On a terminal with no argument this is a usage error, never a silent wait.
-    With an argument, piped stdin is read only if data is ready (or the pipe is
-    closed) within a short grace period, so an idle inherited pipe cannot hang us.
-    """
-    piped = _read_stdin(wait=argument is None)
-    parts = [p for p in (argument, piped) if p and p.strip()]
-    text = "\n\n".join(p.strip("\n") for p in parts)
-    if not text.strip():
-        if not required:
-            return ""
-        if argument is not None or piped:
-            raise InputError("The prompt is empty.", hint="Give a question or instruction.")
-        raise InputError(
-            "No prompt given.",
-            hint='Pass it as an argument (model-chorus chat "...") or pipe it on stdin.',
+        self.fmt.result(
+            result, context=ingested.to_dict(), output_file=output_file, error=not_saved
         )
-    return text
+        if not_saved is not None:
+            raise typer.Exit(not_saved.exit_code)
 
-
-def _read_stdin(*, wait: bool) -> str | None:
-    stream: TextIO | None = sys.stdin
-    if stream is None or stream.closed:
-        return None
-    try:
-        if stream.isatty():
+    def output_file(self) -> Path | None:
+        """``-o``, checked before any provider is asked: a bad path must not waste a run."""
+        value = self.params.get("output")
+        if value is None:
             return None
-    except ValueError:
-        return None
-    if not wait and not _stdin_ready(stream):
-        return None
-    try:
-        return stream.read()
-    except UnicodeDecodeError:
-        raise InputError(
-            "The text piped on stdin is not valid UTF-8.",
-            hint="Convert it first, e.g. with `iconv -t UTF-8`.",
-        ) from None
+        path = Path(value)  # Click has already refused a folder (dir_okay=False)
+        if path.parent.exists() and not os.access(path.parent, os.W_OK):
+            raise InputError(f"Cannot write the output file {path}: permission denied.")
+        return path
 
-
-def _stdin_ready(stream: TextIO) -> bool:
-    try:
-        fd = stream.fileno()
-    except (OSError, ValueError):
-        return True  # an in-memory stream (tests, embedding): reading cannot block
-    if os.name == "nt":
-        return True
-    import select
-
-    ready, _, _ = select.select([fd], [], [], STDIN_GRACE_S)
-    return bool(ready)
+    def prompt_required(self, info: WorkflowInfo) -> bool:
+        """A prompt is needed unless an option the workflow names carries the text
+        (thinkdeep's manual ``--step``)."""
+        return not any(self.params.get(name) for name in info.prompt_optional_with)

@@ -28,6 +28,10 @@ from model_chorus.errors import ConfigError
 BUILTIN_PROVIDERS: tuple[str, ...] = ("claude", "gemini", "codex", "cursor-agent")
 
 ENV_PREFIX = "MODEL_CHORUS_"
+FIX_HINT = (
+    "Fix that key (`model-chorus config validate` re-checks the file); "
+    "`model-chorus config init` writes a commented template of every setting."
+)
 
 
 class _Section(BaseModel):
@@ -116,6 +120,12 @@ class Settings(BaseSettings):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     context: ContextSettings = Field(default_factory=ContextSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _empty_database_is_unset(cls, value: object) -> object:
+        # MODEL_CHORUS_DATABASE= (set but empty) must not mean "the current folder".
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("default_provider")
     @classmethod
@@ -237,15 +247,18 @@ def read_config_file(path: Path) -> dict[str, Any]:
             hint="Check the path; `model-chorus config path` lists where files are looked for.",
         ) from None
     except OSError as exc:
-        raise ConfigError(f"Config file {path} cannot be read: {exc.strerror}.") from None
+        raise ConfigError(
+            f"Config file {path} cannot be read: {exc.strerror}.",
+            hint="Check its permissions, or point --config at another file.",
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"Config file {path} is not valid TOML: {exc}.") from None
+        raise ConfigError(f"Config file {path} is not valid TOML: {exc}.", hint=FIX_HINT) from None
     except UnicodeDecodeError:
-        raise ConfigError(f"Config file {path} is not UTF-8 text.") from None
+        raise ConfigError(f"Config file {path} is not UTF-8 text.", hint=FIX_HINT) from None
     try:
         _FileOnlySettings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, f"Config file {path}")) from None
+        raise ConfigError(_describe(exc, f"Config file {path}"), hint=FIX_HINT) from None
     return data
 
 

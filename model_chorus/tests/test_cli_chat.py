@@ -193,7 +193,8 @@ def test_transient_failure_is_retried_and_the_attempts_are_counted(
 def test_a_turn_that_cannot_be_stored_leaves_no_empty_thread(
     fake_tools: FakeTools, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The new thread and its first turn are one transaction: both or neither."""
+    """The new thread and its first turn are one transaction: both or neither. The
+    answer itself is not lost (``TurnNotSavedError`` carries it; see test_workflow_chat)."""
     fake_tools.set("claude", reply="An answer that will not fit.")
 
     def disk_full(*args: object, **kwargs: object) -> None:
@@ -203,9 +204,30 @@ def test_a_turn_that_cannot_be_stored_leaves_no_empty_thread(
     code, doc = chat_json("Hello")
 
     assert code == 1
-    assert doc["error"]["type"] == "store_error"
+    assert doc["error"]["type"] == "not_saved"
+    assert "disk is full" in doc["error"]["message"]
+    # The answer the tokens were spent on is still there, in the same one document.
+    assert doc["content"] == "An answer that will not fit."
+    assert doc["thread_id"] is None  # nothing stored to --continue
     assert "disk space" in doc["error"]["hint"]
     assert stored_threads() == []  # reading needs no insert_messages
+
+
+def test_an_answer_not_saved_is_still_printed_on_the_console(
+    fake_tools: FakeTools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_tools.set("claude", reply="Worth keeping.")
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(rows, "insert_messages", disk_full)
+    result = invoke("chat", "Hello")
+
+    assert result.exit_code == 1
+    assert result.stdout.strip() == "Worth keeping."
+    assert "was not saved" in result.stderr
+    assert "--continue" not in result.stderr
 
 
 def test_every_provider_failing_exits_1_with_an_error_object(fake_tools: FakeTools) -> None:

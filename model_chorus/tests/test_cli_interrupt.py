@@ -56,3 +56,28 @@ def test_ctrl_c_while_providers_hang_exits_130_and_kills_every_tool(
     assert survivors(pids) == []
     with ConversationDatabase(default_database_path()) as db:
         assert db.list_threads() == []
+
+
+def test_sigterm_stops_the_command_like_ctrl_c(fake_tools: FakeTools) -> None:
+    # timeout(1), a cancelled CI job and a closed terminal send SIGTERM or SIGHUP; the
+    # tools run in their own sessions, so only we can stop them.
+    fake_tools.set("claude", mode="hang")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "model_chorus", "chat", "Q?"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_calls(fake_tools, ["claude"])
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert "Stopped by SIGTERM" in stderr
+    [call] = fake_tools.calls("claude")
+    assert survivors([call.pid, call.child_pid]) == []

@@ -6,7 +6,7 @@ Rules for README authors:
   is a command; a line ending with ``\\`` continues on the next one.
 * A trailing ``# exit N`` states the expected exit code (default 0).
 * A pipeline with model-chorus in it (``... | jq``, ``git diff | model-chorus
-  chat``) runs through ``bash -c``; other commands run as
+  chat``) runs through ``bash -o pipefail -c`` (any failing stage fails it); other commands run as
   ``python -m model_chorus ARGS``.
 * Other ``$`` lines (installing, cloning, running the tests) are not run, and
   must start with one of ``SETUP_PROGRAMS``: anything else fails the test, so
@@ -183,7 +183,7 @@ def run_examples(examples: list[Example], root: Path, *, source: str) -> list[st
     failures = []
     for example in examples:
         argv = (
-            ["bash", "-c", example.command]
+            ["bash", "-o", "pipefail", "-c", example.command]
             if example.shell
             else [sys.executable, "-m", "model_chorus", *example.argv()]
         )

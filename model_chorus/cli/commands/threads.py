@@ -38,7 +38,9 @@ WorkflowFilter = Annotated[
     str | None,
     typer.Option("--workflow", "-w", help="Only threads of this workflow.", show_default=False),
 ]
-LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, help="How many to show.")]
+LimitOpt = Annotated[
+    int, typer.Option("--limit", "-n", min=1, max=100_000, help="How many to show.")
+]
 
 
 @threads_app.command("list")
@@ -63,6 +65,7 @@ def list_threads(
 def show(ctx: typer.Context, thread_id: IdArg, json_output: JsonOpt = False) -> None:
     """One thread with all its messages and workflow state."""
     from rich.markdown import Markdown
+    from rich.markup import escape
     from rich.panel import Panel
 
     app = app_context(ctx)
@@ -72,7 +75,8 @@ def show(ctx: typer.Context, thread_id: IdArg, json_output: JsonOpt = False) -> 
         state = app.store.get_all_state(thread.id)
 
         def render(out: Console) -> None:
-            out.print(f"[bold]{thread.title or '(untitled)'}[/]")
+            # Titles, names and snippets are user or model text: never Rich markup.
+            out.print(f"[bold]{escape(thread.title) or '(untitled)'}[/]")
             out.print(
                 f"[dim]{thread.id} · {thread.workflow} · {thread.status} · "
                 f"created {thread.created_at:%Y-%m-%d %H:%M} · "
@@ -83,8 +87,8 @@ def show(ctx: typer.Context, thread_id: IdArg, json_output: JsonOpt = False) -> 
             for m in thread.messages:
                 who = str(m.role) + (f" · {m.provider}" if m.provider else "")
                 who += f" · {m.model}" if m.model else ""
-                files = f"\n[dim]files: {', '.join(m.files)}[/]" if m.files else ""
-                out.print(Panel(Markdown(m.content), title=who, title_align="left"))
+                files = f"\n[dim]files: {escape(', '.join(m.files))}[/]" if m.files else ""
+                out.print(Panel(Markdown(m.content), title=escape(who), title_align="left"))
                 if files:
                     out.print(files)
             if state:
@@ -102,6 +106,7 @@ def search(
     json_output: JsonOpt = False,
 ) -> None:
     """Full-text search over every stored message."""
+    from rich.markup import escape
     from rich.table import Table
 
     app = app_context(ctx)
@@ -111,13 +116,15 @@ def search(
 
         def render(out: Console) -> None:
             if not hits:
-                out.print(f"No messages match {text!r}.")
+                out.print(f"No messages match {text!r}.", markup=False)
                 return
             table = Table(show_edge=False)
             for column in ("Thread", "Workflow", "Role", "Match"):
                 table.add_column(column)
             for hit in hits:
-                table.add_row(hit.thread_id[:8], hit.workflow, hit.role, hit.snippet)
+                table.add_row(
+                    hit.thread_id[:8], escape(hit.workflow), hit.role, escape(hit.snippet)
+                )
             out.print(table)
 
         fmt.data({"query": text, "hits": [h.to_dict() for h in hits]}, render)
@@ -140,7 +147,7 @@ def export(
     with handle_errors(fmt):
         text = app.store.export_thread(app.store.resolve_thread_id(thread_id), format)
         if output is None:
-            sys.stdout.write(text)
+            fmt.text(text)
         else:
             write_output_file(output, text)
             fmt.status(f"Exported to {output}")
@@ -229,6 +236,8 @@ def migrate_json(
     json_output: JsonOpt = False,
 ) -> None:
     """Import conversations from the earlier JSON-file store. Safe to run twice."""
+    from rich.markup import escape
+
     from model_chorus import paths
     from model_chorus.store.legacy import import_legacy
 
@@ -244,14 +253,14 @@ def migrate_json(
         def render(out: Console) -> None:
             verb = "Would import" if dry_run else "Imported"
             out.print(
-                f"Found {report.found} thread file(s) in {source}: {verb.lower()} "
+                f"Found {report.found} thread file(s) in {escape(str(source))}: {verb.lower()} "
                 f"{len(report.imported)}, skipped {len(report.skipped)} already present, "
                 f"{len(report.failed)} failed."
             )
             for failure in report.failed:
-                out.print(f"[red]failed[/] {failure.path.name}: {failure.reason}")
+                out.print(f"[red]failed[/] {escape(failure.path.name)}: {escape(failure.reason)}")
             for note in report.notes:
-                out.print(f"[yellow]note[/] {note}")
+                out.print(f"[yellow]note[/] {escape(note)}")
 
         fmt.data({"migration": report.to_dict()}, render)
         if report.failed:
@@ -270,6 +279,7 @@ def _dry_run_without_database(source: Path) -> ImportReport:
 
 
 def _threads_table(out: Console, threads: list[Thread]) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     if not threads:
@@ -279,9 +289,8 @@ def _threads_table(out: Console, threads: list[Thread]) -> None:
     for column in ("Id", "Workflow", "Updated", "Msgs", "Title"):
         table.add_column(column, no_wrap=column != "Title")
     for t in threads:
-        table.add_row(
-            t.id[:8], t.workflow, f"{t.updated_at:%Y-%m-%d %H:%M}", str(t.message_count), t.title
-        )
+        updated = f"{t.updated_at:%Y-%m-%d %H:%M}"
+        table.add_row(t.id[:8], escape(t.workflow), updated, str(t.message_count), escape(t.title))
     out.print(table)
 
 

@@ -50,27 +50,35 @@ def render_answer(fmt: OutputFormatter, text: str, *, title: str | None = None) 
         fmt.text(text)
 
 
-def render_footer(result: WorkflowResult, fmt: OutputFormatter) -> None:
-    """Who answered, at what cost, and how to continue — on stderr, out of pipes' way."""
+def render_footer(result: WorkflowResult, fmt: OutputFormatter, who: str | None = None) -> None:
+    """Warnings, who answered, at what cost, and how to continue — on stderr, out of pipes' way.
+
+    ``who`` describes a multi-provider result ("majority · answered: claude, gemini");
+    without it the one provider that answered is named.
+    """
     for warning in result.warnings:
         fmt.warning(warning)
     for failure in result.failures:
         fmt.warning(f"{failure.provider} did not answer ({failure.kind}): {failure.message}")
     parts = []
-    if (primary := result.primary) is not None:
-        who = primary.provider + (f" · {primary.model}" if primary.model else "")
+    if who is not None:
         parts.append(who)
+    elif (primary := result.primary) is not None:
+        parts.append(primary.provider + (f" · {primary.model}" if primary.model else ""))
         if primary.attempts > 1:
             parts.append(f"{primary.attempts} attempts")
     usage = result.usage
     if usage.total_tokens:
         parts.append(f"{usage.input_tokens:,} in / {usage.output_tokens:,} out tokens")
+    if who is not None:
+        parts.append(f"{len(result.responses)} calls")
     parts.append(f"{result.duration_s:.1f}s")
     fmt.status(" · ".join(parts))
-    fmt.status(
-        f"Thread {result.thread_id} — continue with: "
-        f'model-chorus {result.workflow} --continue {result.thread_id[:8]} "..."'
-    )
+    if result.thread_stored:
+        fmt.status(
+            f"Thread {result.thread_id} — continue with: "
+            f'model-chorus {result.workflow} --continue {result.thread_id[:8]} "..."'
+        )
 
 
 def render_default(result: WorkflowResult, fmt: OutputFormatter) -> None:

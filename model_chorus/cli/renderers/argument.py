@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 from rich.table import Table
 
-from model_chorus.cli.renderers import render_answer, renderer
-from model_chorus.cli.renderers.multi import provider_label, render_multi_footer
+from model_chorus.cli.renderers import render_answer, render_footer, renderer
+from model_chorus.cli.renderers.multi import provider_label
 
 if TYPE_CHECKING:
     from model_chorus.cli.output import OutputFormatter
@@ -43,7 +43,7 @@ def render_argument(result: WorkflowResult, fmt: OutputFormatter) -> None:
         fmt.text(debate_markdown(data, result.content))
     roles = data.get("roles", {})
     who = " · ".join(f"{role} {name}" for role, name in roles.items())
-    render_multi_footer(result, fmt, who or "argument")
+    render_footer(result, fmt, who or "argument")
 
 
 def _render_key_points(points: dict[str, list[str]], fmt: OutputFormatter) -> None:

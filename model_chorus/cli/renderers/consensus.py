@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 from rich.table import Table
 
-from model_chorus.cli.renderers import render_answer, renderer
-from model_chorus.cli.renderers.multi import provider_label, render_multi_footer
+from model_chorus.cli.renderers import render_answer, render_footer, renderer
+from model_chorus.cli.renderers.multi import provider_label
 
 if TYPE_CHECKING:
     from model_chorus.cli.output import OutputFormatter
@@ -38,7 +38,7 @@ def render_consensus(result: WorkflowResult, fmt: OutputFormatter) -> None:
     else:
         render_answer(fmt, result.content, title=escape(_title(data, answers)))
     answered = ", ".join(a["provider"] for a in answers)
-    render_multi_footer(result, fmt, f"{strategy} · answered: {answered or 'none'}")
+    render_footer(result, fmt, f"{strategy} · answered: {answered or 'none'}")
 
 
 def _title(data: dict[str, Any], answers: list[dict[str, Any]]) -> str:

@@ -14,8 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from model_chorus.cli.renderers import renderer
-from model_chorus.cli.renderers.multi import render_multi_footer
+from model_chorus.cli.renderers import render_footer, renderer
 
 if TYPE_CHECKING:
     from model_chorus.cli.output import OutputFormatter
@@ -39,7 +38,7 @@ def render_ideate(result: WorkflowResult, fmt: OutputFormatter) -> None:
         f"round {data.get('round', 1)} · {new} new ideas ({dropped} repeats dropped) "
         f"from {brainstormed or 'none'} · clustering: {data.get('clustering')}"
     )
-    render_multi_footer(result, fmt, who)
+    render_footer(result, fmt, who)
 
 
 def _render_recommendation(data: dict[str, Any], fmt: OutputFormatter) -> None:

@@ -14,8 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from model_chorus.cli.renderers import renderer
-from model_chorus.cli.renderers.multi import render_multi_footer
+from model_chorus.cli.renderers import render_footer, renderer
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -50,7 +49,7 @@ def render_thinkdeep(result: WorkflowResult, fmt: OutputFormatter) -> None:
     who = (
         f"steps {steps[0]}–{steps[-1]}" if len(steps) > 1 else f"step {steps[0] if steps else '?'}"
     )
-    render_multi_footer(result, fmt, f"{who} · {stopped} · {providers}")
+    render_footer(result, fmt, f"{who} · {stopped} · {providers}")
 
 
 def render_status(document: dict[str, Any], out: Console) -> None:
