@@ -22,10 +22,10 @@ import platform
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from model_chorus import __version__
 from model_chorus.config import (
@@ -37,7 +37,10 @@ from model_chorus.config import (
 )
 from model_chorus.errors import ConfigError, ModelChorusError, StoreError
 from model_chorus.models import GenerationRequest
-from model_chorus.providers.middleware.stores import BreakerRecord, BreakerStore
+from model_chorus.providers.middleware.stores import BreakerStore
+
+if TYPE_CHECKING:
+    from model_chorus.store.database import ConversationDatabase
 
 Status = Literal["ok", "warn", "fail", "skip"]
 
@@ -227,9 +230,8 @@ async def run_doctor(
             )
         )
     finally:
-        close = getattr(store, "close", None)
-        if close is not None:
-            close()
+        if store is not None:
+            store.close()
     return DoctorReport(
         version=__version__,
         python=platform.python_version(),
@@ -273,34 +275,19 @@ def _load_settings(
         return Settings.model_construct(), error or exc.message
 
 
-class _NoBreakerState:
-    """Stands in for a database that does not exist yet: every breaker is closed."""
-
-    def get_breaker(self, provider: str) -> BreakerRecord | None:
-        return None
-
-    def set_breaker(self, provider: str, state: BreakerRecord) -> None:
-        raise NotImplementedError
-
-    def update_breaker(
-        self, provider: str, fn: Callable[[BreakerRecord | None], BreakerRecord]
-    ) -> BreakerRecord:
-        raise NotImplementedError
-
-
-def _check_database(settings: Settings) -> tuple[DatabaseCheck, BreakerStore]:
+def _check_database(settings: Settings) -> tuple[DatabaseCheck, ConversationDatabase | None]:
     """Open the database only if it exists: doctor should not create files."""
     from model_chorus.store.database import ConversationDatabase
 
     path = settings.database_path.expanduser()
     check = DatabaseCheck(path=str(path), exists=path.is_file())
     if not check.exists:
-        return check, _NoBreakerState()
+        return check, None
     try:
         db = ConversationDatabase(path)
     except StoreError as exc:
         check.error, check.hint = exc.message, exc.hint
-        return check, _NoBreakerState()
+        return check, None
     try:
         stats = db.stats()
     except StoreError as exc:
@@ -317,7 +304,7 @@ def _check_database(settings: Settings) -> tuple[DatabaseCheck, BreakerStore]:
 async def _check_provider(
     name: str,
     settings: Settings,
-    store: BreakerStore,
+    store: BreakerStore | None,
     *,
     ping: bool,
     help_timeout: float,

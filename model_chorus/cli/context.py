@@ -49,6 +49,12 @@ class AppContext:
             self._store = ConversationDatabase(self.settings.database_path)
         return self._store
 
+    def existing_store(self) -> ConversationDatabase | None:
+        """The database if it already exists: read-only views must not create it."""
+        if self._store is None and not self.settings.database_path.exists():
+            return None
+        return self.store
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()

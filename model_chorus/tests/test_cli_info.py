@@ -92,3 +92,50 @@ def test_unknown_command_is_a_usage_error() -> None:
     result = CliRunner().invoke(app, ["chatt", "hi"])
 
     assert result.exit_code == 2
+
+
+def test_list_providers_does_not_create_the_database(fake_tools: FakeTools) -> None:
+    result = CliRunner().invoke(app, ["list-providers", "--json"])
+
+    assert result.exit_code == 0
+    assert not default_database_path().exists()
+
+
+def test_list_providers_survives_a_damaged_database(fake_tools: FakeTools) -> None:
+    default_database_path().parent.mkdir(parents=True)
+    default_database_path().write_bytes(b"this is not a database" * 100)
+
+    result = CliRunner().invoke(app, ["list-providers", "--json"])
+
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    assert {p["breaker"]["state"] for p in doc["providers"]} == {"unknown"}
+    assert "Breaker states unknown" in result.stderr
+
+
+def test_reset_breaker_closes_an_open_breaker(fake_tools: FakeTools) -> None:
+    import time
+
+    from model_chorus.store.database import ConversationDatabase
+
+    with ConversationDatabase(default_database_path()) as db:
+        db.set_breaker(
+            "gemini",
+            {"state": "open", "failures": 3, "opened_at": time.time(), "last_error": "overloaded"},
+        )
+    before = json.loads(CliRunner().invoke(app, ["list-providers", "--json"]).stdout)
+
+    result = CliRunner().invoke(app, ["list-providers", "--reset-breaker", "gemini", "--json"])
+
+    state = {p["name"]: p["breaker"]["state"] for p in before["providers"]}
+    assert state["gemini"] == "open"
+    assert result.exit_code == 0
+    after = {p["name"]: p["breaker"]["state"] for p in json.loads(result.stdout)["providers"]}
+    assert after["gemini"] == "closed"
+    assert "closed (it was open)" in result.stderr
+
+
+def test_reset_breaker_of_an_unknown_provider_is_exit_2() -> None:
+    result = CliRunner().invoke(app, ["list-providers", "--reset-breaker", "nope"])
+
+    assert result.exit_code == 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import platform
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -44,24 +44,53 @@ def list_workflows(ctx: typer.Context, json_output: JsonOpt = False) -> None:
         fmt.data({"workflows": [wf.to_dict() for wf in infos]}, render)
 
 
-def list_providers(ctx: typer.Context, json_output: JsonOpt = False) -> None:
+def list_providers(
+    ctx: typer.Context,
+    reset_breaker: Annotated[
+        str | None,
+        typer.Option(
+            "--reset-breaker",
+            metavar="PROVIDER",
+            help="Close this provider's circuit breaker and forget its failures.",
+            show_default=False,
+        ),
+    ] = None,
+    json_output: JsonOpt = False,
+) -> None:
     """List the providers: installed or not, version, default model, breaker state."""
     import asyncio
 
+    from rich.markup import escape
     from rich.table import Table
 
+    from model_chorus.errors import StoreError
     from model_chorus.providers.middleware import breaker_status
-    from model_chorus.providers.registry import probe_providers
+    from model_chorus.providers.middleware import reset_breaker as reset
+    from model_chorus.providers.registry import check_known, probe_providers
 
     app = app_context(ctx)
     fmt = app.formatter(json_output=json_output)
     with handle_errors(fmt):
         settings = app.settings
+        if reset_breaker is not None:
+            check_known(reset_breaker)
+            if (store := app.existing_store()) is not None:
+                before = reset(store, reset_breaker, settings)
+                fmt.status(f"Breaker of {reset_breaker} closed (it was {before.state}).")
         statuses = asyncio.run(probe_providers(settings))
+        try:
+            store = app.existing_store()
+        except StoreError as exc:  # the list is still worth showing without breaker states
+            fmt.warning(f"Breaker states unknown: {exc.message}")
+            store, unknown = None, True
+        else:
+            unknown = False
         rows = []
         for status in statuses:
-            breaker = breaker_status(app.store, status.name, settings)
-            rows.append({**status.to_dict(), "breaker": breaker.to_dict()})
+            breaker = breaker_status(store, status.name, settings).to_dict()
+            if unknown:
+                breaker["state"] = "unknown"
+            rows.append({**status.to_dict(), "breaker": breaker})
 
         def render(out: Console) -> None:
             table = Table(title="Providers", title_justify="left")
@@ -74,14 +103,14 @@ def list_providers(ctx: typer.Context, json_output: JsonOpt = False) -> None:
                 table.add_row(
                     row["name"],
                     installed,
-                    row["version"] or "—",
-                    row["default_model"],
+                    escape(row["version"] or "—"),
+                    escape(row["default_model"]),
                     row["breaker"]["state"],
                 )
             out.print(table)
             for row in rows:
                 if not row["installed"]:
-                    out.print(f"[dim]Install {row['name']}:[/] {row['install_command']}")
+                    out.print(f"[dim]Install {row['name']}:[/] {escape(row['install_command'])}")
 
         fmt.data(
             {"default_provider": settings.default_provider, "providers": rows},

@@ -309,9 +309,11 @@ class BreakerStatus:
 
 
 def breaker_status(
-    store: BreakerStore, provider: str, settings: Settings, *, clock: Clock = SYSTEM_CLOCK
+    store: BreakerStore | None, provider: str, settings: Settings, *, clock: Clock = SYSTEM_CLOCK
 ) -> BreakerStatus:
-    return _status(_Record.load(store.get_breaker(provider)), provider, settings, clock)
+    """``store`` None: no database yet, so nothing has failed and the breaker is closed."""
+    stored = store.get_breaker(provider) if store is not None else None
+    return _status(_Record.load(stored), provider, settings, clock)
 
 
 def reset_breaker(
