@@ -8,7 +8,7 @@ command body stays a single call.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -124,3 +124,24 @@ CacheOpt = Annotated[
         rich_help_panel=WORKFLOW_PANEL,
     ),
 ]
+
+
+#: The options every workflow command takes, in --help order: (parameter name,
+#: annotation, default). ``@workflow_command`` adds them to each workflow's command
+#: (``provider`` becomes ProvidersOpt for multi-provider ones); WorkflowContext
+#: reads them from ``ctx.params`` by these names.
+SHARED_WORKFLOW_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
+    ("prompt", PromptArg, None),
+    ("provider", ProviderOpt, None),
+    ("model", ModelOpt, None),
+    ("continue_", ContinueOpt, None),
+    ("file", FilesOpt, None),
+    ("system", SystemOpt, None),
+    ("timeout", TimeoutOpt, None),
+    ("json_output", JsonOpt, False),
+    ("output", OutputOpt, None),
+    ("verbose", VerboseOpt, 0),
+    ("quiet", QuietOpt, False),
+    ("no_breaker", NoBreakerOpt, False),
+    ("cache", CacheOpt, False),
+)

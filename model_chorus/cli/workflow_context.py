@@ -19,6 +19,7 @@ import typer
 
 from model_chorus.cli.context import AppContext, app_context
 from model_chorus.cli.errors import handle_errors
+from model_chorus.cli.options import SHARED_WORKFLOW_OPTIONS
 from model_chorus.cli.prompt_input import read_prompt
 from model_chorus.errors import InputError, TurnNotSavedError
 
@@ -27,23 +28,7 @@ if TYPE_CHECKING:
     from model_chorus.workflows.base import WorkflowInfo
 
 #: Parameter names of the shared options; the rest are workflow-specific options.
-SHARED_PARAMS = frozenset(
-    {
-        "prompt",
-        "provider",
-        "model",
-        "continue_",
-        "file",
-        "system",
-        "timeout",
-        "json_output",
-        "output",
-        "verbose",
-        "quiet",
-        "no_breaker",
-        "cache",
-    }
-)
+SHARED_PARAMS = frozenset(name for name, _, _ in SHARED_WORKFLOW_OPTIONS)
 #: Share of the context window that attached files may take; history gets the rest.
 FILES_SHARE = 0.75
 

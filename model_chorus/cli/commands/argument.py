@@ -7,23 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from model_chorus.cli.commands import WORKFLOWS_PANEL
-from model_chorus.cli.options import (
-    WORKFLOW_PANEL,
-    CacheOpt,
-    ContinueOpt,
-    FilesOpt,
-    JsonOpt,
-    ModelOpt,
-    NoBreakerOpt,
-    OutputOpt,
-    PromptArg,
-    ProviderOpt,
-    QuietOpt,
-    SystemOpt,
-    TimeoutOpt,
-    VerboseOpt,
-)
-from model_chorus.cli.workflow_context import run_workflow
+from model_chorus.cli.options import WORKFLOW_PANEL
+from model_chorus.cli.workflow_command import workflow_command
 
 #: Mirrors workflows.argument.MAX_ROUNDS (importing the workflow would slow down --help).
 MAX_ROUNDS = 5
@@ -38,21 +23,8 @@ def _role(name: str, what: str) -> Any:
     )
 
 
+@workflow_command("argument", role_params=("creator", "skeptic", "moderator"))
 def argument(
-    ctx: typer.Context,
-    prompt: PromptArg = None,
-    provider: ProviderOpt = None,
-    model: ModelOpt = None,
-    continue_: ContinueOpt = None,
-    file: FilesOpt = None,
-    system: SystemOpt = None,
-    timeout: TimeoutOpt = None,
-    json_output: JsonOpt = False,
-    output: OutputOpt = None,
-    verbose: VerboseOpt = 0,
-    quiet: QuietOpt = False,
-    no_breaker: NoBreakerOpt = False,
-    cache: CacheOpt = False,
     creator: Annotated[str | None, _role("creator", "argues for")] = None,
     skeptic: Annotated[str | None, _role("skeptic", "argues against")] = None,
     moderator: Annotated[str | None, _role("moderator", "weighs both sides")] = None,
@@ -81,7 +53,6 @@ def argument(
 
       model-chorus argument -c 3f2a "What if we only rewrite the PDF renderer?"
     """
-    run_workflow(ctx, "argument", role_params=("creator", "skeptic", "moderator"))
 
 
 ORDER = 30

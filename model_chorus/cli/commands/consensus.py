@@ -7,44 +7,16 @@ from typing import Annotated, Literal
 import typer
 
 from model_chorus.cli.commands import WORKFLOWS_PANEL
-from model_chorus.cli.options import (
-    WORKFLOW_PANEL,
-    CacheOpt,
-    ContinueOpt,
-    FilesOpt,
-    JsonOpt,
-    ModelOpt,
-    NoBreakerOpt,
-    OutputOpt,
-    PromptArg,
-    ProvidersOpt,
-    QuietOpt,
-    SystemOpt,
-    TimeoutOpt,
-    VerboseOpt,
-)
-from model_chorus.cli.workflow_context import run_workflow
+from model_chorus.cli.options import WORKFLOW_PANEL
+from model_chorus.cli.workflow_command import workflow_command
 
 #: Mirrors workflows.consensus.STRATEGIES (a test keeps them equal); importing the
 #: workflow here would slow down ``--help``.
 Strategy = Literal["all_responses", "first_valid", "majority", "weighted", "synthesize"]
 
 
+@workflow_command("consensus", multi_provider=True, role_params=("synthesizer",))
 def consensus(
-    ctx: typer.Context,
-    prompt: PromptArg = None,
-    provider: ProvidersOpt = None,
-    model: ModelOpt = None,
-    continue_: ContinueOpt = None,
-    file: FilesOpt = None,
-    system: SystemOpt = None,
-    timeout: TimeoutOpt = None,
-    json_output: JsonOpt = False,
-    output: OutputOpt = None,
-    verbose: VerboseOpt = 0,
-    quiet: QuietOpt = False,
-    no_breaker: NoBreakerOpt = False,
-    cache: CacheOpt = False,
     strategy: Annotated[
         Strategy | None,
         typer.Option(
@@ -89,7 +61,6 @@ def consensus(
 
       model-chorus consensus "Review this diff" -s synthesize --synthesizer claude
     """
-    run_workflow(ctx, "consensus", multi_provider=True, role_params=("synthesizer",))
 
 
 ORDER = 20

@@ -7,40 +7,12 @@ from typing import Annotated
 import typer
 
 from model_chorus.cli.commands import WORKFLOWS_PANEL
-from model_chorus.cli.options import (
-    WORKFLOW_PANEL,
-    CacheOpt,
-    ContinueOpt,
-    FilesOpt,
-    JsonOpt,
-    ModelOpt,
-    NoBreakerOpt,
-    OutputOpt,
-    PromptArg,
-    ProvidersOpt,
-    QuietOpt,
-    SystemOpt,
-    TimeoutOpt,
-    VerboseOpt,
-)
-from model_chorus.cli.workflow_context import run_workflow
+from model_chorus.cli.options import WORKFLOW_PANEL
+from model_chorus.cli.workflow_command import workflow_command
 
 
+@workflow_command("ideate", multi_provider=True)
 def ideate(
-    ctx: typer.Context,
-    prompt: PromptArg = None,
-    provider: ProvidersOpt = None,
-    model: ModelOpt = None,
-    continue_: ContinueOpt = None,
-    file: FilesOpt = None,
-    system: SystemOpt = None,
-    timeout: TimeoutOpt = None,
-    json_output: JsonOpt = False,
-    output: OutputOpt = None,
-    verbose: VerboseOpt = 0,
-    quiet: QuietOpt = False,
-    no_breaker: NoBreakerOpt = False,
-    cache: CacheOpt = False,
     num_ideas: Annotated[
         int,
         typer.Option(
@@ -86,7 +58,6 @@ def ideate(
 
       model-chorus ideate -c 3f2a "More ideas, focused on flaky tests"
     """
-    run_workflow(ctx, "ideate", multi_provider=True)
 
 
 ORDER = 40

@@ -11,21 +11,9 @@ from model_chorus.cli.context import app_context
 from model_chorus.cli.errors import handle_errors
 from model_chorus.cli.options import (
     WORKFLOW_PANEL,
-    CacheOpt,
-    ContinueOpt,
-    FilesOpt,
     JsonOpt,
-    ModelOpt,
-    NoBreakerOpt,
-    OutputOpt,
-    PromptArg,
-    ProviderOpt,
-    QuietOpt,
-    SystemOpt,
-    TimeoutOpt,
-    VerboseOpt,
 )
-from model_chorus.cli.workflow_context import run_workflow
+from model_chorus.cli.workflow_command import workflow_command
 
 #: Mirrors workflows.investigation.CONFIDENCE_LEVELS (a test keeps them equal);
 #: importing the workflow here would slow down ``--help``.
@@ -33,21 +21,8 @@ Confidence = Literal["exploring", "low", "medium", "high", "very_high", "almost_
 MANUAL_PANEL = "Manual steps (for an agent driving the investigation)"
 
 
+@workflow_command("thinkdeep", role_params=("expert",))
 def thinkdeep(
-    ctx: typer.Context,
-    prompt: PromptArg = None,
-    provider: ProviderOpt = None,
-    model: ModelOpt = None,
-    continue_: ContinueOpt = None,
-    file: FilesOpt = None,
-    system: SystemOpt = None,
-    timeout: TimeoutOpt = None,
-    json_output: JsonOpt = False,
-    output: OutputOpt = None,
-    verbose: VerboseOpt = 0,
-    quiet: QuietOpt = False,
-    no_breaker: NoBreakerOpt = False,
-    cache: CacheOpt = False,
     max_steps: Annotated[
         int,
         typer.Option(
@@ -129,7 +104,6 @@ def thinkdeep(
 
       model-chorus thinkdeep -c 3f2a --step "Check NTP config" --findings "NTP off on node-3"
     """
-    run_workflow(ctx, "thinkdeep", role_params=("expert",))
 
 
 def thinkdeep_status(
