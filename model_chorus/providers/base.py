@@ -97,8 +97,8 @@ class CLIProvider(ABC):
         """Environment for the child; subclasses add variables that keep it headless."""
         return dict(os.environ)
 
-    def stdin_text(self, request: GenerationRequest) -> str:
-        """What is written to the child's stdin."""
+    def stdin_text(self, request: GenerationRequest) -> str | None:
+        """What is written to the child's stdin; None gives it /dev/null."""
         return request.prompt
 
     # -- shared behaviour --------------------------------------------------------------

@@ -1,11 +1,12 @@
 """cursor-agent (Cursor's CLI agent) as a provider.
 
-Command: ``cursor-agent -p --output-format json [--model M]`` with the prompt
-(system prompt in a delimited block: no flag for one) on stdin. Stdin input
-is **unconfirmed**: earlier wrappers pass the prompt as an argument, and the
-tool is not on npm, so no real output was recorded. Stdin is used anyway
-because an argument is capped at 128 KiB; if a release turns out to ignore
-stdin, switch to ``-- PROMPT`` for short prompts here.
+Command: ``cursor-agent -p --output-format json [--model M] -- PROMPT`` (the
+system prompt in a delimited block at the top: no flag for one), the way
+earlier wrappers call it, with stdin on /dev/null. The tool is not on npm, so
+its behaviour could not be recorded here. A prompt past ``ARGV_PROMPT_LIMIT``
+cannot travel as one argument (Linux caps one at 128 KiB); it goes on stdin
+instead, which is **unconfirmed** for this tool — ``doctor --ping`` with a
+real installation is the way to check.
 
 Output (from the provider-formats README): one JSON object shaped like Claude
 Code's (``type: "result"``, ``is_error``, ``result``, ``session_id``,
@@ -32,6 +33,18 @@ ARG_RULES = ArgRules(
 PROTECTED = frozenset({"--print", "--output-format", "--force", "--yolo"})
 
 
+#: Largest prompt (UTF-8 bytes) passed as the documented argument; larger ones use stdin.
+ARGV_PROMPT_LIMIT = 100 * 1024
+
+
+def _prompt(request: GenerationRequest) -> str:
+    return inline_system_prompt(request.prompt, request.system_prompt)
+
+
+def _fits_argv(text: str) -> bool:
+    return len(text.encode("utf-8")) <= ARGV_PROMPT_LIMIT
+
+
 class CursorAgentProvider(CLIProvider):
     spec = SPECS["cursor-agent"]
 
@@ -40,10 +53,14 @@ class CursorAgentProvider(CLIProvider):
         if model := self.model_for(request):
             defaults += ["--model", model]
         args = merge_args(defaults, self.extra_args, protected=PROTECTED, rules=ARG_RULES)
-        return [self.executable, "-p", *args]
+        prompt = _prompt(request)
+        # `--` first: a prompt may start with "-".
+        tail = ["--", prompt] if _fits_argv(prompt) else []
+        return [self.executable, "-p", *args, *tail]
 
-    def stdin_text(self, request: GenerationRequest) -> str:
-        return inline_system_prompt(request.prompt, request.system_prompt)
+    def stdin_text(self, request: GenerationRequest) -> str | None:
+        prompt = _prompt(request)
+        return None if _fits_argv(prompt) else prompt
 
     def parse_output(self, result: ProcessResult, request: GenerationRequest) -> GenerationResponse:
         data = json_object(result.stdout)
