@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from model_chorus.store.database import ConversationDatabase
 from model_chorus.tests.fakes import FakeTools
 
 FAKES_BIN = Path(__file__).parent / "fakes" / "bin"
@@ -57,3 +58,11 @@ def fake_tools(isolated_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     protocol is documented at the top of ``tests/fakes/fake_tool.py``.
     """
     return FakeTools.install(monkeypatch, tmp_path / "fakes")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[ConversationDatabase]:
+    """A fresh conversation database in the test's temporary folder."""
+    db = ConversationDatabase(tmp_path / "chorus.db")
+    yield db
+    db.close()

@@ -7,13 +7,11 @@ replies, what was stored, and how a continued thread goes on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from model_chorus.config import Settings
 from model_chorus.errors import (
     AllProvidersFailedError,
     InputError,
@@ -28,29 +26,16 @@ from model_chorus.store.database import ConversationDatabase
 from model_chorus.tests.middleware_doubles import ScriptedProvider, fail, ok
 from model_chorus.tests.other_run import Interfering, other_store
 from model_chorus.tests.store_faults import disk_full_after
+from model_chorus.tests.workflow_helpers import stored_state, workflow_env
 from model_chorus.workflows.argument import (
     MAX_ROUNDS,
     ArgumentWorkflow,
     key_points,
     side_points,
 )
-from model_chorus.workflows.base import WorkflowEnv, WorkflowRequest
-from model_chorus.workflows.runner import WorkflowRunner
+from model_chorus.workflows.base import WorkflowRequest
 
 TOPIC = "We should rewrite the billing service in Rust"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[ConversationDatabase]:
-    db = ConversationDatabase(tmp_path / "chorus.db")
-    yield db
-    db.close()
-
-
-def stored_state(store: ConversationDatabase, thread_id: str, key: str) -> dict[str, Any]:
-    state = store.get_state(thread_id, key)
-    assert state is not None, f"no {key} state stored"
-    return state
 
 
 def make(
@@ -60,16 +45,7 @@ def make(
     roles: dict[str, ModelProvider] | None = None,
     events: list[WorkflowEvent] | None = None,
 ) -> ArgumentWorkflow:
-    sink = events.append if events is not None else (lambda e: None)
-    env = WorkflowEnv(
-        store=store,
-        providers=list(providers),
-        settings=Settings(),
-        runner=WorkflowRunner(sink),
-        events=sink,
-        roles=roles or {},
-    )
-    return ArgumentWorkflow(env)
+    return ArgumentWorkflow(workflow_env(store, providers, roles=roles, events=events))
 
 
 def ask(prompt: str = TOPIC, **options: Any) -> WorkflowRequest:

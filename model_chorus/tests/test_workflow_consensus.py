@@ -8,8 +8,7 @@ what each model was asked and what the workflow made of the answers.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -31,23 +30,10 @@ from model_chorus.store.database import ConversationDatabase
 from model_chorus.tests.middleware_doubles import GatedProvider, ScriptedProvider, fail, ok
 from model_chorus.tests.other_run import Interfering, other_store
 from model_chorus.tests.store_faults import disk_full_after
-from model_chorus.workflows.base import WorkflowEnv, WorkflowRequest
+from model_chorus.tests.workflow_helpers import stored_state, workflow_env
+from model_chorus.workflows.base import WorkflowRequest
 from model_chorus.workflows.consensus import STRATEGIES, VOTE_PROMPT, ConsensusWorkflow
-from model_chorus.workflows.runner import WorkflowRunner
 from model_chorus.workflows.voting import shuffled_labels
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[ConversationDatabase]:
-    db = ConversationDatabase(tmp_path / "chorus.db")
-    yield db
-    db.close()
-
-
-def stored_state(store: ConversationDatabase, thread_id: str, key: str) -> dict[str, Any]:
-    state = store.get_state(thread_id, key)
-    assert state is not None, f"no {key} state stored"
-    return state
 
 
 def make(
@@ -58,16 +44,9 @@ def make(
     settings: Settings | None = None,
     events: list[WorkflowEvent] | None = None,
 ) -> ConsensusWorkflow:
-    sink = events.append if events is not None else (lambda e: None)
-    env = WorkflowEnv(
-        store=store,
-        providers=list(providers),
-        settings=settings or Settings(),
-        runner=WorkflowRunner(sink),
-        events=sink,
-        roles=roles or {},
+    return ConsensusWorkflow(
+        workflow_env(store, providers, roles=roles, settings=settings, events=events)
     )
-    return ConsensusWorkflow(env)
 
 
 def ask(prompt: str = "Is SQLite WAL safe on NFS?", **options: Any) -> WorkflowRequest:

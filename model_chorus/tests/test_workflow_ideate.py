@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from model_chorus.config import Settings
 from model_chorus.errors import (
     AllProvidersFailedError,
     InputError,
@@ -31,10 +29,10 @@ from model_chorus.providers.base import ModelProvider
 from model_chorus.store.database import ConversationDatabase
 from model_chorus.tests.other_run import Interfering, other_store
 from model_chorus.tests.store_faults import disk_full_after
-from model_chorus.workflows.base import WorkflowEnv, WorkflowRequest
+from model_chorus.tests.workflow_helpers import workflow_env
+from model_chorus.workflows.base import WorkflowRequest
 from model_chorus.workflows.ideas import CONCURRENT_THEME, IdeateState, merge_round
 from model_chorus.workflows.ideate import STATE_KEY, IdeateWorkflow, brainstorm_tasks
-from model_chorus.workflows.runner import WorkflowRunner
 
 TOPIC = "Ways to cut CI time"
 
@@ -102,27 +100,12 @@ class Routed:
         return GenerationResponse(content=reply, provider=self.name, model=request.model)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[ConversationDatabase]:
-    db = ConversationDatabase(tmp_path / "chorus.db")
-    yield db
-    db.close()
-
-
 def make(
     store: ConversationDatabase,
     providers: Sequence[ModelProvider],
     events: list[WorkflowEvent] | None = None,
 ) -> IdeateWorkflow:
-    sink = events.append if events is not None else (lambda e: None)
-    env = WorkflowEnv(
-        store=store,
-        providers=list(providers),
-        settings=Settings(),
-        runner=WorkflowRunner(sink),
-        events=sink,
-    )
-    return IdeateWorkflow(env)
+    return IdeateWorkflow(workflow_env(store, providers, events=events))
 
 
 def ask(prompt: str = TOPIC, thread_id: str | None = None, **options: Any) -> WorkflowRequest:

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from model_chorus.config import Settings
 from model_chorus.errors import (
     AllProvidersFailedError,
     InputError,
@@ -35,8 +33,8 @@ from model_chorus.store.legacy import import_legacy
 from model_chorus.tests.middleware_doubles import ScriptedProvider, fail, ok
 from model_chorus.tests.other_run import Interfering, other_store
 from model_chorus.tests.store_faults import disk_full_after
-from model_chorus.workflows.base import WorkflowEnv, WorkflowRequest
-from model_chorus.workflows.runner import WorkflowRunner
+from model_chorus.tests.workflow_helpers import workflow_env
+from model_chorus.workflows.base import WorkflowRequest
 from model_chorus.workflows.thinkdeep import STATE_KEY, ThinkdeepWorkflow, investigation_status
 
 QUESTION = "Why do logins fail?"
@@ -76,13 +74,6 @@ EXPERT = (
 )
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[ConversationDatabase]:
-    db = ConversationDatabase(tmp_path / "chorus.db")
-    yield db
-    db.close()
-
-
 def make(
     store: ConversationDatabase,
     providers: list[ModelProvider],
@@ -90,16 +81,7 @@ def make(
     roles: dict[str, ModelProvider] | None = None,
     events: list[WorkflowEvent] | None = None,
 ) -> ThinkdeepWorkflow:
-    sink = events.append if events is not None else (lambda e: None)
-    env = WorkflowEnv(
-        store=store,
-        providers=providers,
-        settings=Settings(),
-        runner=WorkflowRunner(sink),
-        events=sink,
-        roles=roles or {},
-    )
-    return ThinkdeepWorkflow(env)
+    return ThinkdeepWorkflow(workflow_env(store, providers, roles=roles, events=events))
 
 
 def ask(prompt: str = QUESTION, thread_id: str | None = None, **options: Any) -> WorkflowRequest:
