@@ -31,6 +31,7 @@ from model_chorus import __version__
 from model_chorus.config import (
     ConfigFile,
     Settings,
+    check_consistency,
     config_locations,
     load_config,
     read_config_file,
@@ -265,10 +266,16 @@ def _load_settings(
     explicit: Path | None, files: list[ConfigFileCheck]
 ) -> tuple[Settings, str | None]:
     try:
-        return load_config(explicit).settings, None
+        settings = load_config(explicit, check=False).settings
     except ConfigError as exc:
         # A bad file is already reported on its own line; only say what is new.
         error = None if any(f.valid is False for f in files) else exc.message
+    else:
+        try:  # the settings load; whether they make sense together is a separate finding
+            check_consistency(settings)
+        except ConfigError as exc:
+            return settings, exc.message
+        return settings, None
     try:
         return load_config(explicit, use_files=False).settings, error
     except ConfigError as exc:
@@ -282,6 +289,13 @@ def _check_database(settings: Settings) -> tuple[DatabaseCheck, ConversationData
     path = settings.database_path.expanduser()
     check = DatabaseCheck(path=str(path), exists=path.is_file())
     if not check.exists:
+        # It is created on first use: its nearest existing folder must allow that.
+        existing = next(p for p in (path.parent, *path.parent.parents) if p.exists())
+        if not existing.is_dir() or not os.access(existing, os.W_OK):
+            check.error = f"cannot be created: {existing} is not a writable folder"
+            check.hint = (
+                "Set `database` in the config (or MODEL_CHORUS_DATABASE) to a writable path."
+            )
         return check, None
     try:
         db = ConversationDatabase(path)

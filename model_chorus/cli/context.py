@@ -55,6 +55,19 @@ class AppContext:
             return None
         return self.store
 
+    def store_holding(self, thread_id: str) -> ConversationDatabase:
+        """The database, for a command that looks up ``thread_id``; with no database
+        yet there is no such thread, and none is created just to say so."""
+        store = self.existing_store()
+        if store is None:
+            from model_chorus.errors import ThreadNotFoundError
+
+            raise ThreadNotFoundError(
+                f"No thread with id {thread_id!r}: nothing is stored yet.",
+                hint='Start a conversation with: model-chorus chat "..."',
+            )
+        return store
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()

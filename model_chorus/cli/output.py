@@ -64,19 +64,29 @@ class OutputFormatter:
         context: dict[str, Any] | None = None,
         output_file: Path | None = None,
         error: ModelChorusError | None = None,
-    ) -> None:
-        """The result; with ``error``, a result that came with a failure (not saved)."""
+    ) -> ModelChorusError | None:
+        """The result; with ``error``, a result that came with a failure (not saved).
+
+        Returns the error reported with the result (``error``, or a failure to write
+        ``output_file``), for the caller's exit code.
+        """
         document = result_document(result, context=context)
         if error is not None:
             document["error"] = error_document(error, workflow=result.workflow)["error"]
         if output_file is not None:
-            # The file first: if it cannot be written, stdout still holds one document.
+            # The file first, so a failure can still be told in the one stdout document;
+            # the answer is shown either way.
             text = (
                 json.dumps(document, indent=2, ensure_ascii=False) + "\n"
                 if self.json_output
                 else markdown_document(result)
             )
-            write_output_file(output_file, text)
+            try:
+                write_output_file(output_file, text)
+            except InputError as exc:
+                error = error or exc
+                document.setdefault("error", error_document(exc)["error"])
+                output_file = None
         if self.json_output:
             self.emit_json(document)
         else:
@@ -87,6 +97,7 @@ class OutputFormatter:
             self.status(f"Saved to {output_file}")
         if error is not None and not self.json_output:
             self.error(error)
+        return error
 
     def data(self, document: dict[str, Any], render: Callable[[Console], None]) -> None:
         """A listing (providers, workflows, threads ...): JSON document or Rich rendering."""

@@ -189,11 +189,11 @@ class WorkflowContext:
                 result.thread_stored = exc.thread_stored
         result.attempts = list(attempts.items)
         result.duration_s = time.monotonic() - started
-        self.fmt.result(
+        reported = self.fmt.result(
             result, context=ingested.to_dict(), output_file=output_file, error=not_saved
         )
-        if not_saved is not None:
-            raise typer.Exit(not_saved.exit_code)
+        if reported is not None:
+            raise typer.Exit(reported.exit_code)
 
     def output_file(self) -> Path | None:
         """``-o``, checked before any provider is asked: a bad path must not waste a run."""
@@ -201,8 +201,13 @@ class WorkflowContext:
         if value is None:
             return None
         path = Path(value)  # Click has already refused a folder (dir_okay=False)
-        if path.parent.exists() and not os.access(path.parent, os.W_OK):
-            raise InputError(f"Cannot write the output file {path}: permission denied.")
+        # Missing folders are created on write: the nearest existing one must take them.
+        existing = next(p for p in (path.parent, *path.parent.parents) if p.exists())
+        if not existing.is_dir() or not os.access(existing, os.W_OK):
+            raise InputError(
+                f"Cannot write the output file {path}: {existing} is not a writable folder.",
+                hint="Choose another path for -o.",
+            )
         return path
 
     def prompt_required(self, info: WorkflowInfo) -> bool:

@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from model_chorus import paths
 from model_chorus.errors import ConfigError
@@ -283,10 +288,13 @@ def load_config(
     *,
     cwd: Path | None = None,
     use_files: bool = True,
+    check: bool = True,
 ) -> LoadedConfig:
     """Build the effective settings from files and environment.
 
     An explicit file must exist; the user and project files are optional.
+    ``check`` also refuses settings that cannot work together (a disabled default
+    provider); ``doctor`` turns it off to report that as one finding among others.
     """
     files: list[ConfigFile] = []
     if use_files:
@@ -306,7 +314,35 @@ def load_config(
             _describe(exc, "Environment", env=True),
             hint=f"Check the {ENV_PREFIX}* variables in your environment.",
         ) from None
+    except SettingsError as exc:
+        # A list or table variable that is not JSON (MODEL_CHORUS_FALLBACK_PROVIDERS=gemini).
+        raise ConfigError(
+            f"Environment is invalid: {exc}.",
+            hint=f"List and table values are JSON: {ENV_PREFIX}FALLBACK_PROVIDERS='[\"gemini\"]', "
+            f"{ENV_PREFIX}PROVIDERS__CLAUDE__EXTRA_ARGS='[\"--foo\"]'.",
+        ) from None
+    if check:
+        check_consistency(settings)
     return LoadedConfig(settings=settings, files=files)
+
+
+def check_consistency(settings: Settings) -> None:
+    """A disabled provider named as a default would make every command fail later.
+
+    Checked on the merged settings only: one file may disable a provider that
+    another file no longer uses as the default.
+    """
+    defaults: dict[str, str | None] = {"default_provider": settings.default_provider}
+    defaults |= {
+        f"workflows.{name}.provider": wf.provider for name, wf in settings.workflows.items()
+    }
+    for key, name in defaults.items():
+        if name and not settings.provider(name).enabled:
+            raise ConfigError(
+                f"Settings are inconsistent: {key} is {name!r}, but providers.{name}.enabled "
+                "is false.",
+                hint=f"Set {key} to an enabled provider, or enable {name}.",
+            )
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -63,7 +63,10 @@ NOTES: dict[str, str] = {
     "workflows.*.fallback_providers": "Fallbacks for this workflow instead of fallback_providers.",
     "workflows.*.providers": "Providers a multi-model workflow asks when no -p is given.",
     "workflows.*.timeout": "Seconds for one call in this workflow (a provider's own wins).",
-    "retry": "Retries of transient failures (timeouts, rate limits, overload).",
+    "retry": (
+        "Retries of transient failures: timeouts, rate limits, overload, connection "
+        "trouble, and a tool that died without printing anything."
+    ),
     "retry.max_attempts": "Attempts per call, the first one included.",
     "retry.initial_delay": "Seconds before the first retry; doubles on each retry.",
     "retry.max_delay": "Longest wait between two attempts, in seconds.",

@@ -18,6 +18,7 @@ from typing import Protocol, runtime_checkable
 from model_chorus.errors import (
     ProviderError,
     ProviderNotInstalledError,
+    ProviderOutputError,
     ProviderTimeoutError,
 )
 from model_chorus.models import GenerationRequest, GenerationResponse
@@ -145,7 +146,17 @@ class CLIProvider(ABC):
                 hint="Raise --timeout (or the provider's `timeout` in config) for long tasks.",
                 detail=result.stderr[-2000:],
             )
-        return self.parse_output(result, request)
+        response = self.parse_output(result, request)
+        if not response.content.strip():
+            # One rule for every workflow: a blank answer is a failed call, so the
+            # fallbacks are tried (chat) and nobody votes on nothing (consensus).
+            raise ProviderOutputError(
+                f"{self.spec.display_name} answered with an empty reply.",
+                provider=self.name,
+                hint="Try again, or another provider with -p.",
+                detail=result.stdout[-2000:],
+            )
+        return response
 
 
 @dataclass(frozen=True)

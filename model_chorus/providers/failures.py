@@ -246,15 +246,20 @@ def failed_run(spec: ProviderSpec, result: ProcessResult, output: str) -> Provid
 
 def output_error(spec: ProviderSpec, result: ProcessResult, problem: str) -> ProviderOutputError:
     """The tool finished but its output is not what we parse."""
+    hint = (
+        f"Check `{spec.executable} --version`: model-chorus expects the JSON output "
+        "of recent versions."
+    )
     if result.truncated:
         problem = "its output was larger than the output limit and was cut off"
+        hint = (
+            "Ask for a shorter answer or attach less: model-chorus keeps at most the "
+            "first 16 MiB of a tool's output."
+        )
     return ProviderOutputError(
         f"{spec.display_name} answered, but {problem}.",
         provider=spec.name,
-        hint=(
-            f"Check `{spec.executable} --version`: model-chorus expects the JSON output "
-            "of recent versions."
-        ),
+        hint=hint,
         detail=_both(result),
     )
 

@@ -105,13 +105,15 @@ class ThreadStore(StoreConnection):
                 return wanted
             matches: list[str] = []
             if len(wanted) >= MIN_PREFIX_LEN:
+                # Ids are lower-case uuids; some tools print them upper-case.
+                prefix = wanted.lower()
                 # A range scan on the primary key; LIKE could not use the index.
-                upper = wanted[:-1] + chr(ord(wanted[-1]) + 1)
+                upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
                 matches = [
                     row[0]
                     for row in conn.execute(
                         "SELECT id FROM threads WHERE id >= ? AND id < ? ORDER BY id LIMIT 6",
-                        (wanted, upper),
+                        (prefix, upper),
                     )
                 ]
         if len(matches) == 1:

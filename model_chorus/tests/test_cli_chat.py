@@ -367,3 +367,15 @@ def test_head_and_tail_of_a_large_file_with_the_chunking_setting(
     assert "line 000000 of the log" in prompt
     assert "line 199999 of the log" in prompt
     assert "line 100000 of the log" not in prompt
+
+
+def test_a_blank_answer_is_a_failed_call_and_the_fallback_answers(fake_tools: FakeTools) -> None:
+    Path(".model-chorus.toml").write_text('fallback_providers = ["gemini"]\n', encoding="utf-8")
+    fake_tools.set("claude", reply="   ")
+    fake_tools.set("gemini", reply="A real answer.")
+
+    code, doc = chat_json("Hello")
+
+    assert code == 0
+    assert (doc["provider"], doc["content"]) == ("gemini", "A real answer.")
+    assert [(f["provider"], f["kind"]) for f in doc["failures"]] == [("claude", "bad_output")]

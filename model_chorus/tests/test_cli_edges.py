@@ -215,3 +215,22 @@ def test_a_prompt_larger_than_the_context_window_is_warned_about(fake_tools: Fak
 
     assert result.exit_code == 0
     assert "context window" in result.stderr
+
+
+def test_an_output_path_under_a_file_fails_before_any_provider_is_asked(
+    fake_tools: FakeTools,
+) -> None:
+    Path("notes.txt").write_text("a file, not a folder\n", encoding="utf-8")
+
+    result = invoke("chat", "Q?", "-o", "notes.txt/out.md", "--json")
+
+    assert result.exit_code == 2
+    assert "not a writable folder" in json.loads(result.stdout)["error"]["message"]
+    assert fake_tools.calls("claude") == []
+
+
+def test_output_into_new_nested_folders_is_created(fake_tools: FakeTools) -> None:
+    result = invoke("chat", "Q?", "-o", "a/b/c/answer.md")
+
+    assert result.exit_code == 0
+    assert Path("a/b/c/answer.md").is_file()

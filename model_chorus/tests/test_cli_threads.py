@@ -213,3 +213,44 @@ def test_stats_summarises_call_records(db: ConversationDatabase) -> None:
     assert gemini["latency_p50_ms"] == pytest.approx(2000, rel=0.01)
     assert {p["provider"] for p in everything["providers"]} == {"claude", "gemini"}
     assert invoke("stats", "--since", "whenever").exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["threads", "list"], 0),
+        (["threads", "search", "wal"], 0),
+        (["threads", "stats"], 0),
+        (["threads", "prune", "--older-than", "30d", "--dry-run"], 0),
+        (["stats"], 0),
+        (["threads", "show", "last"], 2),
+        (["threads", "export", "abcd1234"], 2),
+        (["thinkdeep-status", "last"], 2),
+    ],
+)
+def test_reading_commands_never_create_the_database(args: list[str], code: int) -> None:
+    result = invoke(*args)
+
+    assert result.exit_code == code, result.output
+    assert not default_database_path().exists()
+
+
+def test_show_piped_prints_the_thread_as_markdown_text(db: ConversationDatabase) -> None:
+    thread = db.create_thread("chat", title="Lines")
+    db.add_message(
+        thread.id, Message(Role.ASSISTANT, "line1\nline2\n    indented\n# not a heading")
+    )
+
+    shown = invoke("threads", "show", thread.id[:8])
+
+    assert shown.exit_code == 0
+    assert "line1\nline2\n    indented\n# not a heading" in shown.stdout
+
+
+def test_search_shows_emoji_codes_as_typed(db: ConversationDatabase) -> None:
+    thread = db.create_thread("chat", title="tags")
+    db.add_message(thread.id, Message(Role.USER, "tag it with :smile: please"))
+
+    found = invoke("threads", "search", "tag")
+
+    assert ":smile:" in found.stdout

@@ -204,3 +204,28 @@ def test_json_output_is_one_document(command: str) -> None:
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["schema_version"] == 1
+
+
+def test_a_disabled_default_provider_is_reported_by_validate_and_every_command(
+    isolated_env: Path,
+) -> None:
+    Path(".model-chorus.toml").write_text("[providers.claude]\nenabled = false\n", "utf-8")
+
+    validate = CliRunner().invoke(app, ["config", "validate"])
+    chat = CliRunner().invoke(app, ["chat", "hi"])
+
+    assert validate.exit_code == 2
+    assert chat.exit_code == 2
+    assert "default_provider is 'claude'" in chat.stderr
+
+
+def test_a_list_variable_that_is_not_json_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MODEL_CHORUS_FALLBACK_PROVIDERS", "gemini")
+
+    result = CliRunner().invoke(app, ["config", "validate"])
+
+    assert result.exit_code == 2
+    assert "Internal error" not in result.output
+    assert '["gemini"]' in result.output

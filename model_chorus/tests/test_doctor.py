@@ -347,3 +347,13 @@ def test_flags_in_a_wrapped_description_do_not_count_as_listed() -> None:
     )
 
     assert listed_flags(help_text) == {"--bare", "-m", "--model", "--skip-git-repo-check"}
+
+
+def test_a_database_path_that_cannot_be_created_is_a_failure(fake_tools: FakeTools) -> None:
+    Path("somefile").write_text("not a folder\n", encoding="utf-8")
+    Path(".model-chorus.toml").write_text('database = "somefile/chorus.db"\n', encoding="utf-8")
+
+    report = run_json(code=1)
+
+    assert report["database"]["status"] == "fail"
+    assert "cannot be created" in report["database"]["error"]

@@ -98,6 +98,7 @@ async def test_output_past_the_cap_is_a_bad_output_error(tool: str, fake_tools: 
     with pytest.raises(ProviderOutputError) as caught:
         await provider.generate(GenerationRequest(prompt="hello"))
     assert "output limit" in caught.value.message
+    assert caught.value.hint is not None and "shorter answer" in caught.value.hint
 
 
 async def test_stderr_noise_on_success_is_not_a_failure(fake_tools: FakeTools) -> None:

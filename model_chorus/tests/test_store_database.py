@@ -610,3 +610,10 @@ def test_last_names_the_newest_thread_overall_or_of_a_workflow(db: ConversationD
 def test_last_in_an_empty_database_is_not_found(db: ConversationDatabase) -> None:
     with pytest.raises(ThreadNotFoundError):
         db.get_thread("last")
+
+
+def test_an_upper_case_id_or_prefix_finds_the_thread(db: ConversationDatabase) -> None:
+    thread = db.create_thread("chat")
+
+    assert db.resolve_thread_id(thread.id.upper()) == thread.id
+    assert db.resolve_thread_id(thread.id[:8].upper()) == thread.id

@@ -36,6 +36,7 @@ from model_chorus.errors import InputError, ProviderError, WorkflowError
 from model_chorus.events import EventKind
 from model_chorus.models import GenerationResponse, Message, Role, Thread, WorkflowResult
 from model_chorus.providers.base import ModelProvider
+from model_chorus.wording import plural
 from model_chorus.workflows.base import Workflow, WorkflowInfo, WorkflowRequest, user_message
 from model_chorus.workflows.ideas import (
     CONCURRENT_THEME,
@@ -318,8 +319,8 @@ class _Run:
         names = ", ".join(dict.fromkeys(p.name for p in providers))
         self.wf.emit(
             EventKind.STEP,
-            f"round {self.round_no}: brainstorming {self.options.num_ideas} ideas "
-            f"per call ({len(tasks)} calls: {names})…",
+            f"round {self.round_no}: brainstorming {plural(self.options.num_ideas, 'idea')} "
+            f"per call ({plural(len(tasks), 'call')}: {names})…",
         )
 
         def prompt_for(perspective: str | None) -> str:
@@ -421,7 +422,9 @@ class _Run:
         if not self.options.model_clustering or len(ideas) < MODEL_CLUSTERING_MIN_IDEAS:
             self._lexical()
             return
-        self.wf.emit(EventKind.STEP, f"clustering {len(ideas)} ideas ({self.primary.name})…")
+        self.wf.emit(
+            EventKind.STEP, f"clustering {plural(len(ideas), 'idea')} ({self.primary.name})…"
+        )
         listed = "\n".join(f"{idea.id}: {_idea_line(idea)}" for idea in ideas)
         prompt = CLUSTER_PROMPT.format(
             topic=self.state.topic, max_clusters=max(2, min(7, len(ideas) // 2)), ideas=listed
@@ -451,7 +454,9 @@ class _Run:
 
     async def score(self) -> None:
         clusters = self.state.clusters
-        self.wf.emit(EventKind.STEP, f"scoring {len(clusters)} clusters ({self.primary.name})…")
+        self.wf.emit(
+            EventKind.STEP, f"scoring {plural(len(clusters), 'cluster')} ({self.primary.name})…"
+        )
         by_id = {idea.id: idea for idea in self.state.ideas}
         listed = "\n".join(
             f"{c.id}: {c.theme} — ideas: " + "; ".join(by_id[i].title for i in c.idea_ids)

@@ -231,7 +231,7 @@ def validate_command(
                 where = (
                     f"{escape(r['path'])} ({r['origin']})"
                     if r["path"]
-                    else "environment variables, with the files above"
+                    else "all of it together: the files above and the environment"
                 )
                 verdict = "[green]valid[/]  " if r["valid"] else "[red]invalid[/]"
                 out.print(f"{verdict}  {where}")

@@ -39,7 +39,8 @@ def stats(
     fmt = app.formatter(json_output=json_output)
     with handle_errors(fmt):
         start = parse_since(since) if since else None
-        report = compute_stats(app.store.call_records(since=start))
+        store = app.existing_store()  # a report must not create the database
+        report = compute_stats(store.call_records(since=start) if store else [])
 
         def render(out: Console) -> None:
             from rich.table import Table

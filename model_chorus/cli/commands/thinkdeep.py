@@ -121,7 +121,9 @@ def thinkdeep_status(
     app = app_context(ctx)
     fmt = app.formatter(json_output=json_output)
     with handle_errors(fmt, workflow="thinkdeep"):
-        document = investigation_status(app.store, thread_id, include_steps=steps)
+        document = investigation_status(
+            app.store_holding(thread_id), thread_id, include_steps=steps
+        )
         fmt.data(document, partial(render_status, document))
 
 

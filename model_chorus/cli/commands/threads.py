@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -54,7 +54,8 @@ def list_threads(
     app = app_context(ctx)
     fmt = app.formatter(json_output=json_output)
     with handle_errors(fmt):
-        threads = app.store.list_threads(workflow=workflow, limit=limit)
+        store = app.existing_store()  # listing must not create the database
+        threads = store.list_threads(workflow=workflow, limit=limit) if store else []
         fmt.data(
             {"threads": [t.to_dict(with_messages=False) for t in threads]},
             lambda out: _threads_table(out, threads),
@@ -71,10 +72,15 @@ def show(ctx: typer.Context, thread_id: IdArg, json_output: JsonOpt = False) -> 
     app = app_context(ctx)
     fmt = app.formatter(json_output=json_output)
     with handle_errors(fmt):
-        thread = app.store.get_thread(thread_id)
-        state = app.store.get_all_state(thread.id)
+        store = app.store_holding(thread_id)
+        thread = store.get_thread(thread_id)
+        state = store.get_all_state(thread.id)
 
         def render(out: Console) -> None:
+            if not out.is_terminal:
+                # Piped: the export's Markdown, so line breaks and '#' lines survive.
+                fmt.text(store.export_thread(thread.id, "md"))
+                return
             # Titles, names and snippets are user or model text: never Rich markup.
             out.print(f"[bold]{escape(thread.title) or '(untitled)'}[/]")
             out.print(
@@ -106,13 +112,14 @@ def search(
     json_output: JsonOpt = False,
 ) -> None:
     """Full-text search over every stored message."""
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     app = app_context(ctx)
     fmt = app.formatter(json_output=json_output)
     with handle_errors(fmt):
-        hits = app.store.search(text, limit=limit, workflow=workflow)
+        store = app.existing_store()
+        hits = store.search(text, limit=limit, workflow=workflow) if store else []
 
         def render(out: Console) -> None:
             if not hits:
@@ -122,9 +129,8 @@ def search(
             for column in ("Thread", "Workflow", "Role", "Match"):
                 table.add_column(column)
             for hit in hits:
-                table.add_row(
-                    hit.thread_id[:8], escape(hit.workflow), hit.role, escape(hit.snippet)
-                )
+                # Text cells: stored text is never markup nor :emoji: codes.
+                table.add_row(hit.thread_id[:8], Text(hit.workflow), hit.role, Text(hit.snippet))
             out.print(table)
 
         fmt.data({"query": text, "hits": [h.to_dict() for h in hits]}, render)
@@ -145,7 +151,8 @@ def export(
     app = app_context(ctx)
     fmt = app.formatter()
     with handle_errors(fmt):
-        text = app.store.export_thread(app.store.resolve_thread_id(thread_id), format)
+        store = app.store_holding(thread_id)
+        text = store.export_thread(store.resolve_thread_id(thread_id), format)
         if output is None:
             fmt.text(text)
         else:
@@ -159,11 +166,12 @@ def delete(ctx: typer.Context, thread_id: IdArg, yes: YesOpt = False) -> None:
     app = app_context(ctx)
     fmt = app.formatter()
     with handle_errors(fmt):
-        thread = app.store.get_thread(thread_id, with_messages=False)
+        store = app.store_holding(thread_id)
+        thread = store.get_thread(thread_id, with_messages=False)
         _confirm(
             yes, f"Delete thread {thread.id} ({thread.title!r}, {thread.message_count} messages)?"
         )
-        app.store.delete_thread(thread.id)
+        store.delete_thread(thread.id)
         fmt.status(f"Deleted thread {thread.id}.")
 
 
@@ -184,10 +192,11 @@ def prune(
     fmt = app.formatter(json_output=json_output)
     with handle_errors(fmt):
         age = parse_duration(older_than, option="--older-than")
-        candidates = app.store.prune(age, dry_run=True)
-        if not dry_run and candidates:
+        store = app.existing_store()
+        candidates = store.prune(age, dry_run=True) if store else []
+        if store is not None and not dry_run and candidates:
             _confirm(yes, f"Delete {len(candidates)} thread(s) idle for more than {older_than}?")
-            candidates = app.store.prune(age)
+            candidates = store.prune(age)
         verb = "Would delete" if dry_run else "Deleted"
         fmt.data(
             {"dry_run": dry_run, "older_than": older_than, "threads": candidates},
@@ -203,7 +212,8 @@ def stats(ctx: typer.Context, json_output: JsonOpt = False) -> None:
     app = app_context(ctx)
     fmt = app.formatter(json_output=json_output)
     with handle_errors(fmt):
-        data = app.store.stats()
+        store = app.existing_store()
+        data = store.stats() if store else _empty_stats(str(app.settings.database_path))
 
         def render(out: Console) -> None:
             table = Table(show_header=False, show_edge=False)
@@ -279,8 +289,8 @@ def _dry_run_without_database(source: Path) -> ImportReport:
 
 
 def _threads_table(out: Console, threads: list[Thread]) -> None:
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     if not threads:
         out.print('No threads yet. Start one with: model-chorus chat "..."')
@@ -290,7 +300,7 @@ def _threads_table(out: Console, threads: list[Thread]) -> None:
         table.add_column(column, no_wrap=column != "Title")
     for t in threads:
         updated = f"{t.updated_at:%Y-%m-%d %H:%M}"
-        table.add_row(t.id[:8], escape(t.workflow), updated, str(t.message_count), escape(t.title))
+        table.add_row(t.id[:8], Text(t.workflow), updated, str(t.message_count), Text(t.title))
     out.print(table)
 
 
@@ -306,3 +316,19 @@ def _confirm(yes: bool, question: str) -> None:
 def register(app: typer.Typer) -> None:
     app.add_typer(threads_app, name="threads", rich_help_panel=HISTORY_PANEL)
     app.command("migrate-json", rich_help_panel=HISTORY_PANEL)(migrate_json)
+
+
+def _empty_stats(path: str) -> dict[str, Any]:
+    """What ``threads stats`` reports before the database exists (it is not created)."""
+    return {
+        "path": path,
+        "schema_version": None,
+        "threads": 0,
+        "messages": 0,
+        "by_workflow": {},
+        "call_records": 0,
+        "oldest_thread": None,
+        "newest_activity": None,
+        "size_bytes": 0,
+        "fts": None,
+    }

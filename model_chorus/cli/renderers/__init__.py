@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from rich.markdown import Markdown
 from rich.panel import Panel
 
+from model_chorus.wording import plural
+
 if TYPE_CHECKING:
     from model_chorus.cli.output import OutputFormatter
     from model_chorus.models import WorkflowResult
@@ -71,7 +73,7 @@ def render_footer(result: WorkflowResult, fmt: OutputFormatter, who: str | None 
     if usage.total_tokens:
         parts.append(f"{usage.input_tokens:,} in / {usage.output_tokens:,} out tokens")
     if who is not None:
-        parts.append(f"{len(result.responses)} calls")
+        parts.append(plural(len(result.responses), "call"))
     parts.append(f"{result.duration_s:.1f}s")
     fmt.status(" · ".join(parts))
     if result.thread_stored:

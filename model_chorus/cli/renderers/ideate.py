@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from model_chorus.cli.renderers import render_footer, renderer
+from model_chorus.wording import plural
 
 if TYPE_CHECKING:
     from model_chorus.cli.output import OutputFormatter
@@ -35,7 +36,8 @@ def render_ideate(result: WorkflowResult, fmt: OutputFormatter) -> None:
     new = len(data.get("new_idea_ids", []))
     dropped = len(data.get("duplicates_dropped", []))
     who = (
-        f"round {data.get('round', 1)} · {new} new ideas ({dropped} repeats dropped) "
+        f"round {data.get('round', 1)} · {plural(new, 'new idea')} "
+        f"({plural(dropped, 'repeat')} dropped) "
         f"from {brainstormed or 'none'} · clustering: {data.get('clustering')}"
     )
     render_footer(result, fmt, who)
