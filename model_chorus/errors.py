@@ -100,6 +100,17 @@ class ProviderRateLimitError(ProviderError):
     transient = True
 
 
+class ProviderLocalRateLimitError(ProviderError):
+    """Our own ``requests_per_minute`` limit has no slot before the call's deadline.
+
+    Not transient: the limit cannot clear within the time a retry would have, so
+    retrying only repeats the refusal. The tool was never asked, so it says
+    nothing about the tool's health either (the breaker ignores it).
+    """
+
+    kind = "rate_limited_local"
+
+
 class ProviderOverloadedError(ProviderError):
     kind = "overloaded"
     transient = True
@@ -195,13 +206,20 @@ def _describe_failures(failures: Iterable[ProviderError]) -> str:
 
 
 class WorkflowError(ModelChorusError):
-    """A workflow step could not complete; names the step."""
+    """A workflow step could not complete; names the step.
+
+    ``thread_id`` names the thread that keeps the run's earlier steps, when some were
+    saved, so ``--json`` can point a script at what survived.
+    """
 
     kind = "workflow_error"
 
-    def __init__(self, message: str, *, step: str, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, step: str, hint: str | None = None, thread_id: str | None = None
+    ) -> None:
         super().__init__(f"{step}: {message}", hint=hint)
         self.step = step
+        self.thread_id = thread_id
 
 
 class StoreError(ModelChorusError):

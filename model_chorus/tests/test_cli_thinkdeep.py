@@ -209,3 +209,16 @@ def test_a_failing_later_step_exits_1_naming_the_step(fake_tools: FakeTools) -> 
     assert doc["error"]["type"] == "workflow_error"
     assert doc["error"]["message"].startswith("step 2: ")
     assert "saved" in doc["error"]["hint"]
+
+
+def test_a_failing_third_step_reports_the_saved_thread(fake_tools: FakeTools) -> None:
+    fake_tools.script(
+        "claude", [step("First look.", "low"), step("Second look.", "low"), {"mode": "auth"}]
+    )
+    code, doc = run("thinkdeep", "Why?", "-p", "claude", "--max-steps", "4")
+    assert code == 1
+    assert doc["thread_id"] is not None
+    message = doc["error"]["message"]
+    assert message.startswith("step 3: ") and message.lower().count("step 3") == 1, message
+    code, status = run("thinkdeep-status", doc["thread_id"])
+    assert code == 0 and status["step_count"] == 2

@@ -318,6 +318,26 @@ async def test_a_later_step_failure_keeps_the_earlier_steps(store: ConversationD
     assert stored is not None and [s["step_number"] for s in stored["steps"]] == [1]
 
 
+async def test_a_later_step_failure_names_its_thread_and_the_step_once(
+    store: ConversationDatabase,
+) -> None:
+    claude = ScriptedProvider("claude", ok(STEP_1), ok(STEP_2), fail(ProviderAuthError))
+    with pytest.raises(WorkflowError) as caught:
+        await make(store, [claude]).run(ask(max_steps=4))
+    [thread] = store.list_threads()
+    assert caught.value.thread_id == thread.id
+    assert caught.value.message.startswith("step 3: ")
+    assert caught.value.message.lower().count("step 3") == 1, caught.value.message
+    assert "claude (auth_error" in caught.value.message
+
+
+async def test_a_first_step_failure_has_no_thread_id(store: ConversationDatabase) -> None:
+    claude = ScriptedProvider("claude", fail(ProviderAuthError))
+    with pytest.raises(AllProvidersFailedError) as caught:
+        await make(store, [claude]).run(ask(max_steps=2))
+    assert getattr(caught.value, "thread_id", None) is None
+
+
 async def test_a_fallback_provider_takes_a_failed_step(store: ConversationDatabase) -> None:
     claude = ScriptedProvider("claude", fail(ProviderRateLimitError))
     gemini = ScriptedProvider("gemini", ok(STEP_3))
@@ -336,6 +356,46 @@ async def test_an_unstructured_reply_degrades_with_a_warning(store: Conversation
         "Step 1: the reply had no JSON or labelled fields; its text was kept as the findings "
         "and the confidence stays exploring."
     ]
+
+
+@pytest.mark.parametrize(
+    ("given", "warnings"),
+    [
+        # The agent's findings and confidence are stored: nothing came from the reply.
+        ({"findings": "NTP off", "confidence": "high"}, []),
+        # The findings are the agent's, the confidence the reply could not give.
+        (
+            {"findings": "NTP off"},
+            ["Step 1: the reply had no JSON or labelled fields; the confidence stays exploring."],
+        ),
+        (
+            {"confidence": "medium"},
+            [
+                "Step 1: the reply had no JSON or labelled fields; its text was kept as the "
+                "findings."
+            ],
+        ),
+    ],
+)
+async def test_a_manual_step_warns_only_about_what_the_reply_supplied(
+    store: ConversationDatabase, given: dict[str, str], warnings: list[str]
+) -> None:
+    claude = ScriptedProvider("claude", ok("Looks plausible to me."))
+    result = await make(store, [claude]).run(ask(step="Check NTP", **given))
+    assert result.warnings == warnings
+    [step] = result.data["steps"]
+    assert step["findings"] == given.get("findings", "Looks plausible to me.")
+    assert step["confidence"] == given.get("confidence", "exploring")
+
+
+async def test_a_manual_step_with_a_json_reply_but_no_confidence_keeps_the_agents_quietly(
+    store: ConversationDatabase,
+) -> None:
+    reply = "```json\n" + json.dumps({"findings": "Consistent."}) + "\n```"
+    claude = ScriptedProvider("claude", ok(reply))
+    result = await make(store, [claude]).run(ask(step="Check NTP", confidence="high"))
+    assert result.warnings == []
+    assert result.data["confidence"] == "high"
 
 
 @pytest.mark.parametrize(
@@ -499,3 +559,50 @@ async def test_a_manual_step_makes_the_prompt_optional(store: ConversationDataba
     claude = ScriptedProvider("claude", ok(STEP_1))
     result = await make(store, [claude]).run(ask("", step="Check NTP on node-3"))
     assert result.data["question"] == "Check NTP on node-3"
+
+
+LEGACY_STATELESS_ID = "59f06478-2191-43ee-91a5-942f715ee498"
+
+
+def import_stateless_legacy(store: ConversationDatabase, tmp_path: Path) -> None:
+    """A legacy thinkdeep thread whose steps live only in its turns (no state block)."""
+    folder = tmp_path / "legacy"
+    folder.mkdir()
+    shutil.copy(LEGACY_DIR / f"{LEGACY_STATELESS_ID}.json", folder)
+    assert import_legacy(store, folder).imported == [LEGACY_STATELESS_ID]
+    assert store.get_state(LEGACY_STATELESS_ID, STATE_KEY) is None
+
+
+async def test_a_legacy_thread_without_state_shows_its_steps_from_the_turns(
+    store: ConversationDatabase, tmp_path: Path
+) -> None:
+    import_stateless_legacy(store, tmp_path)
+    status = investigation_status(store, LEGACY_STATELESS_ID, include_steps=True)
+    assert status["step_count"] == 1
+    [step] = status["steps"]
+    assert (step["step_number"], step["step"], step["findings"]) == (
+        1,
+        "check auth",
+        "token expiry",
+    )
+    assert step["mode"] == "legacy"
+    assert step["analysis"] == "Hypothesis: race condition in token refresh"
+
+
+async def test_continuing_a_legacy_thread_without_state_numbers_after_its_steps(
+    store: ConversationDatabase, tmp_path: Path
+) -> None:
+    import_stateless_legacy(store, tmp_path)
+    claude = ScriptedProvider("claude", ok(STEP_2))
+    result = await make(store, [claude]).run(
+        ask("Look at the refresh path", thread_id=LEGACY_STATELESS_ID, max_steps=1)
+    )
+    [prompt] = prompts(claude)
+    assert "Step 1 (gemini, confidence exploring): check auth\nFindings: token expiry" in prompt
+    assert [s["step_number"] for s in result.data["steps"]] == [1, 2]
+    assert result.data["run"]["steps"] == [2]
+    status = investigation_status(store, LEGACY_STATELESS_ID, include_steps=True)
+    assert [(s["step_number"], s["step"]) for s in status["steps"]] == [
+        (1, "check auth"),
+        (2, "Look at the refresh path"),
+    ]

@@ -2,7 +2,9 @@
 
 Stored under the thread-state key "thinkdeep". ``InvestigationState.from_dict``
 also reads the shape the earlier JSON-file version wrote (imported threads are
-continued), so every reader goes through it:
+continued), so every reader goes through it. Some legacy threads were saved
+with no state at all, their steps only in user turns ("Step 1/3: ...",
+"Findings: ..."); ``steps_from_turns`` rebuilds those steps.
 
     legacy: {hypotheses: [{hypothesis, evidence, status}],
              steps: [{step_number, findings, files_checked, confidence}],
@@ -18,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from model_chorus.models import Message, Role
 from model_chorus.workflows.similarity import similar_text
 
 CONFIDENCE_LEVELS = (
@@ -264,6 +267,58 @@ class InvestigationState:
 
     def add_files(self, files: list[str]) -> None:
         self.relevant_files = list(dict.fromkeys([*self.relevant_files, *files]))
+
+    def steps_from_turns(self, messages: list[Message]) -> None:
+        """Rebuild the steps (and stated hypotheses) of a thread whose state never held them.
+
+        A step is a user turn with a "Step N: ..." or "Step N/M: ..." line; its
+        "Findings:", "Hypothesis:" and "Confidence:" lines are read, and the model's
+        reply that follows is kept as the step's analysis. Without this, such a thread
+        showed no steps and its next step was numbered 1 again.
+        """
+        for index, message in enumerate(messages):
+            if message.role != Role.USER:
+                continue
+            match = _STEP_LINE.search(message.content)
+            if match is None:
+                continue
+            findings = _turn_field(message.content, "Findings") or ""
+            stated = parse_confidence(_turn_field(message.content, "Confidence"))
+            for text in _turn_fields(message.content, "Hypothesis"):
+                self.merge_hypothesis(
+                    HypothesisUpdate(text=text, evidence=[findings] if findings else [])
+                )
+            self.confidence = stated or self.confidence
+            reply = next(
+                (m for m in messages[index + 1 : index + 2] if m.role == Role.ASSISTANT), None
+            )
+            self.steps.append(
+                Step(
+                    step_number=max(int(match.group(1)), self.next_step_number),
+                    step=match.group(2).strip(),
+                    findings=findings,
+                    confidence=self.confidence,
+                    mode="legacy",
+                    provider=reply.provider if reply else None,
+                    analysis=reply.content.strip()[:_ANALYSIS_CHARS] or None if reply else None,
+                )
+            )
+
+
+#: A rebuilt step keeps this much of the model's reply as its analysis.
+_ANALYSIS_CHARS = 4_000
+_STEP_LINE = re.compile(r"^[ \t]*Step[ \t]+(\d+)(?:[ \t]*/[ \t]*\d+)?[ \t]*:[ \t]*(.*)$", re.M)
+
+
+def _turn_fields(text: str, label: str) -> list[str]:
+    """The values of every "Label: value" line of a user turn, in order."""
+    pattern = rf"^[ \t]*{label}[ \t]*:[ \t]*(.+?)[ \t]*$"
+    return [m.group(1) for m in re.finditer(pattern, text, re.M | re.I)]
+
+
+def _turn_field(text: str, label: str) -> str | None:
+    found = _turn_fields(text, label)
+    return found[0] if found else None
 
 
 def _step_from(raw: dict[str, Any], position: int) -> Step:

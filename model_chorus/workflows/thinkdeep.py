@@ -194,9 +194,7 @@ class ThinkdeepWorkflow(Workflow):
     async def run(self, request: WorkflowRequest) -> WorkflowResult:
         options = ThinkdeepOptions.from_request(request)
         thread = self.load_thread(request)
-        state = InvestigationState.from_dict(
-            self.store.get_state(thread.id, STATE_KEY) if thread else None
-        )
+        state = load_investigation(self.store, thread.id) if thread else InvestigationState()
         state.question = (
             state.question
             or (thread.title if thread else "")
@@ -236,6 +234,9 @@ class _Run:
         #: The investigation as stored by this run's last save (plus, before a save, the
         #: step being saved); steps another run stored meanwhile come in with each save.
         self.state = state
+        #: The state this run started from, for a save that finds no steps stored: a new
+        #: thread, or a legacy one whose steps ``load_investigation`` rebuilt from its turns.
+        self.initial = state.to_dict()
         self.continued = thread is not None
         self.thread = thread or workflow.new_thread(replace(request, prompt=state.question))
         #: Whether ``self.thread`` is in the store: continued, or a step of this run saved.
@@ -303,7 +304,6 @@ class _Run:
         response = outcome.responses[0]
         self.responses.append(response)
         reply = for_state(parse_step_reply(response.content), state)
-        self.warnings.extend(_reply_warnings(reply, number, state.confidence))
         files = [a.path for a in self.request.attachments]
 
         def record(target: InvestigationState) -> Step:
@@ -314,6 +314,8 @@ class _Run:
             return step
 
         step = record(state)
+        # After the merge: in a manual step the agent's findings and confidence are kept.
+        self.warnings.extend(_reply_warnings(reply, step, options))
         turn = user_message(self.request) if index == 0 else None
         answer = _assistant(response)
         messages = [turn, answer] if turn is not None else [answer]
@@ -360,6 +362,8 @@ class _Run:
 
         def merge(current: dict[str, Any] | None) -> dict[str, Any]:
             stored = InvestigationState.from_dict(current)
+            if not stored.steps:
+                stored = InvestigationState.from_dict(self.initial)
             stored.question = stored.question or self.state.question
             change(stored)
             return stored.to_dict()
@@ -388,12 +392,14 @@ class _Run:
         if not self.steps_done:
             # Nothing of this run was stored: the providers' own error says it all.
             return AllProvidersFailedError(outcome.errors, what=f"thinkdeep step {number}")
-        cause = AllProvidersFailedError(outcome.errors, what=f"step {number}")
+        # Worded without the number: WorkflowError puts "step N: " in front.
+        cause = AllProvidersFailedError(outcome.errors, what="step")
         return WorkflowError(
             cause.message,
             step=f"step {number}",
             hint=f"{self._saved_steps()} saved; resume with `model-chorus thinkdeep --continue "
             f'{self.thread.id} "..."`.' + (f" {cause.hint}" if cause.hint else ""),
+            thread_id=self.thread.id,
         )
 
     async def review(self, expert: ModelProvider) -> None:
@@ -502,14 +508,27 @@ def _reported(options: ThinkdeepOptions) -> str:
     )
 
 
-def _reply_warnings(reply: StepReply, number: int, current: str) -> list[str]:
+def _reply_warnings(reply: StepReply, step: Step, options: ThinkdeepOptions) -> list[str]:
+    """What the stored ``step`` took from an unstructured or incomplete reply; what the
+    agent stated in a manual step was not taken from the reply, so it is not warned about."""
+    findings_given = options.manual and options.findings is not None
+    confidence_given = options.manual and options.confidence is not None
     if reply.shape == "prose":
+        kept = [] if findings_given else ["its text was kept as the findings"]
+        if not confidence_given:
+            kept.append(f"the confidence stays {step.confidence}")
+        if not kept:
+            return []
         return [
-            f"Step {number}: the reply had no JSON or labelled fields; its text was kept as "
-            f"the findings and the confidence stays {current}."
+            f"Step {step.step_number}: the reply had no JSON or labelled fields; "
+            + " and ".join(kept)
+            + "."
         ]
-    if reply.confidence is None:
-        return [f"Step {number}: no confidence level in the reply; it stays {current}."]
+    if reply.confidence is None and not confidence_given:
+        return [
+            f"Step {step.step_number}: no confidence level in the reply; "
+            f"it stays {step.confidence}."
+        ]
     return []
 
 
@@ -596,6 +615,15 @@ def report_markdown(state: InvestigationState, run_steps: list[int]) -> str:
 # --- the stored investigation, for `thinkdeep-status` -----------------------------------
 
 
+def load_investigation(store: ConversationDatabase, thread_id: str) -> InvestigationState:
+    """The thread's stored investigation; one with no steps stored (a legacy thread
+    imported without its state) gets them rebuilt from its "Step N: ..." turns."""
+    state = InvestigationState.from_dict(store.get_state(thread_id, STATE_KEY))
+    if not state.steps:
+        state.steps_from_turns(store.get_messages(thread_id))
+    return state
+
+
 def investigation_status(
     store: ConversationDatabase, id_or_prefix: str, *, include_steps: bool = False
 ) -> dict[str, Any]:
@@ -612,7 +640,7 @@ def investigation_status(
             "investigation.",
             hint=f"Show it with `model-chorus threads show {thread.id[:8]}`.",
         )
-    state = InvestigationState.from_dict(store.get_state(thread.id, STATE_KEY))
+    state = load_investigation(store, thread.id)
     document: dict[str, Any] = {
         "workflow": thread.workflow,
         "thread_id": thread.id,
