@@ -112,7 +112,7 @@ NoBreakerOpt = Annotated[
     bool,
     typer.Option(
         "--no-breaker",
-        help="Ignore open circuit breakers and call providers anyway.",
+        help="Call providers even if their circuit breaker is open (a success closes it).",
         rich_help_panel=WORKFLOW_PANEL,
     ),
 ]

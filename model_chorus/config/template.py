@@ -72,7 +72,7 @@ NOTES: dict[str, str] = {
     "retry.max_delay": "Longest wait between two attempts, in seconds.",
     "retry.jitter": "Random seconds added to each wait, so parallel retries spread out.",
     "breaker": "Circuit breaker: rest a tool that keeps failing instead of waiting on it.",
-    "breaker.enabled": "false turns the breaker off: calls are never refused.",
+    "breaker.enabled": "false: no breaker (no call refused, no failure tracked).",
     "breaker.failure_threshold": "Failed calls in a row that open the breaker.",
     "breaker.reset_timeout": "Seconds an open breaker waits before letting one test call through.",
     "cache": "Response cache: reuse the stored answer to an identical request.",

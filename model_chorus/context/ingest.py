@@ -14,11 +14,19 @@ What fits, and what happens to the rest:
    ("over total budget" / "over total size limit") if at least
    ``MIN_PARTIAL_TOKENS`` of its tokens would go in, and left out otherwise.
 5. Later files are still tried: a small file after a left-out big one may fit.
+   But once no file can be cut any more (fewer than ``MIN_PARTIAL_TOKENS``
+   tokens, or bytes, left), only files small enough to fit whole are opened —
+   listed size at most the tokens and bytes left, at most
+   ``MAX_OPENS_WHEN_FULL`` of them. Every other file is left out unread
+   ("over total budget" / "over total size limit", size from the listing), so
+   ``-f /`` stops reading when the budget is used up instead of opening every
+   file on the disk.
 
 Cutting keeps the head of a file, or with ``head+tail`` its head and its end
 around a marker saying how many bytes were left out. Every cut or left-out
 file gets a line in ``warnings`` and its fate in ``files``. Reading is bounded
-by the allowances, never by the file size (see ``readers.py``).
+by the allowances, never by the file size (see ``readers.py``). ``--json``
+(``to_dict``) lists the first ``MAX_FILE_ENTRIES`` fates and counts the rest.
 """
 
 from __future__ import annotations
@@ -50,6 +58,11 @@ MIN_PARTIAL_TOKENS = 256
 NOTE_RESERVE_TOKENS = 32
 #: Console lines for cut or left-out files before the rest are summed up in one line.
 MAX_WARNING_LINES = 20
+#: Files still opened once the allowances are too low for a cut (only whole small
+#: files fit then); bounds the work when thousands of files follow a full budget.
+MAX_OPENS_WHEN_FULL = 64
+#: File fates listed in ``IngestedContext.to_dict``; the rest are only counted.
+MAX_FILE_ENTRIES = 200
 #: Seconds of work before the first progress message, and between messages.
 PROGRESS_INTERVAL_S = 0.5
 
@@ -90,8 +103,15 @@ class IngestedContext:
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        counts = dict.fromkeys(("included", "truncated", "skipped"), 0)
+        for report in self.files:
+            counts[report.status] += 1
         return {
-            "files": [f.to_dict() for f in self.files],
+            "files": [f.to_dict() for f in self.files[:MAX_FILE_ENTRIES]],
+            #: Fates left out of ``files`` (a folder of thousands of files).
+            "files_omitted": max(len(self.files) - MAX_FILE_ENTRIES, 0),
+            #: Over every file, listed or omitted.
+            "file_counts": counts,
             "total_tokens": self.total_tokens,
             "budget": self.budget,
             "tokenizer": tokenizer_name(),
@@ -194,6 +214,8 @@ class _Fill:
         self.tokens = 0
         self.attachments: list[Attachment] = []
         self.reports: list[FileReport] = []
+        #: Files opened since the allowances became too low for a cut.
+        self.opens_when_full = 0
 
     def take(self, candidate: expand.Candidate) -> None:
         if candidate.problem is not None:
@@ -201,10 +223,9 @@ class _Fill:
             return
         framing = _framing_tokens(candidate.display)
         tokens_left = self.budget - self.tokens - framing
-        if tokens_left <= 0 or (self.bytes_left <= 0 and candidate.size > 0):
-            self._skip(
-                candidate, candidate.size, OVER_BUDGET if tokens_left <= 0 else OVER_TOTAL_BYTES
-            )
+        full = self._full_reason(candidate.size, tokens_left)
+        if full is not None:
+            self._skip(candidate, candidate.size, full)
             return
         try:
             handle = open_file(candidate.path)
@@ -220,6 +241,30 @@ class _Fill:
             except OSError as exc:  # e.g. EIO, or a file turned into something unreadable
                 log.debug("reading %s failed: %s", candidate.display, exc)
                 self._skip(candidate, candidate.size, "unreadable")
+
+    def _full_reason(self, size: int, tokens_left: int) -> str | None:
+        """Why ``size`` bytes cannot go in, decided without opening the file; None: try it."""
+        if tokens_left <= 0:
+            return OVER_BUDGET
+        if self.bytes_left <= 0 and size > 0:
+            return OVER_TOTAL_BYTES
+        cut_fits = (
+            tokens_left >= MIN_PARTIAL_TOKENS + NOTE_RESERVE_TOKENS
+            and self.bytes_left >= MIN_PARTIAL_TOKENS
+        )
+        if cut_fits:
+            return None
+        # Only a whole file can go in now. A token holds at least one byte of
+        # UTF-8, so a file no bigger than the tokens left very likely fits;
+        # a bigger one is left out unread.
+        if size > tokens_left:
+            return OVER_BUDGET
+        if size > self.bytes_left:
+            return OVER_TOTAL_BYTES
+        if self.opens_when_full >= MAX_OPENS_WHEN_FULL:
+            return OVER_BUDGET if tokens_left < MIN_PARTIAL_TOKENS else OVER_TOTAL_BYTES
+        self.opens_when_full += 1
+        return None
 
     def _read(
         self, candidate: expand.Candidate, handle: BinaryIO, framing: int, tokens_left: int

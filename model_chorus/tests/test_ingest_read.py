@@ -185,6 +185,87 @@ def test_total_size_limit_cuts_the_file_that_crosses_it() -> None:
     assert 4_500 < included <= 5_000
 
 
+def record_opens(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    opened: list[str] = []
+    real_open = ingest.open_file
+
+    def recording(path: str):
+        opened.append(Path(path).name)
+        return real_open(path)
+
+    monkeypatch.setattr(ingest, "open_file", recording)
+    return opened
+
+
+def test_once_the_budget_is_used_up_later_files_are_left_out_unread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    Path("src").mkdir()
+    Path("src/a.txt").write_text(numbered(2_000))
+    for n in range(50):
+        Path(f"src/b{n:02d}.txt").write_text(numbered(20))
+    opened = record_opens(monkeypatch)
+
+    context = service().ingest(["src"], token_budget=3_000)
+
+    assert opened == ["a.txt"]
+    assert context.files[0].status == "truncated"
+    assert {(f.status, f.reason) for f in context.files[1:]} == {("skipped", "over total budget")}
+    assert {f.size for f in context.files[1:]} == {len(numbered(20))}  # from the listing
+    assert len(context.warnings) == ingest.MAX_WARNING_LINES
+
+
+def test_once_the_total_size_is_used_up_later_files_are_left_out_unread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    Path("src").mkdir()
+    for n in range(20):
+        Path(f"src/f{n:02d}.txt").write_text(numbered(70))  # 2,730 bytes each
+    opened = record_opens(monkeypatch)
+
+    # 70 bytes left after the first file: too few for a cut, too few for any other file.
+    context = service(max_total_bytes=2_800).ingest(["src"], token_budget=100_000)
+
+    assert opened == ["f00.txt"]
+    assert context.files[0].status == "included"
+    assert {(f.status, f.reason) for f in context.files[1:]} == {
+        ("skipped", "over total size limit")
+    }
+
+
+def test_a_full_budget_opens_only_a_bounded_number_of_small_files(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    Path("src").mkdir()
+    Path("src/a.txt").write_text(numbered(2_000))
+    for n in range(30):
+        Path(f"src/z{n:02d}.bin").write_bytes(b"\x00")  # small enough to try, never fits
+    monkeypatch.setattr(ingest, "MAX_OPENS_WHEN_FULL", 5)
+    opened = record_opens(monkeypatch)
+
+    context = service().ingest(["src"], token_budget=3_000)
+
+    assert len(opened) == 1 + 5
+    assert [f.reason for f in context.files[1:7]] == ["binary"] * 5 + ["over total budget"]
+    assert len(context.files) == 31
+
+
+def test_json_lists_the_first_files_and_counts_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
+    Path("src").mkdir()
+    for n in range(12):
+        Path(f"src/f{n:02d}.txt").write_text(f"{n}\n")
+    Path("src/z.bin").write_bytes(b"\x00")
+    monkeypatch.setattr(ingest, "MAX_FILE_ENTRIES", 10)
+
+    context = service().ingest(["src"], token_budget=10_000)
+    data = json.loads(json.dumps(context.to_dict()))
+
+    assert len(context.files) == 13  # the library keeps every fate
+    assert [f["path"] for f in data["files"]] == [f"src/f{n:02d}.txt" for n in range(10)]
+    assert data["files_omitted"] == 3
+    assert data["file_counts"] == {"included": 12, "truncated": 0, "skipped": 1}
+
+
 @pytest.mark.parametrize("budget", [0, 1, 50, 300, 1_000, 4_321, 20_000])
 @pytest.mark.parametrize("chunking", ["head", "head+tail"])
 def test_attachments_never_cost_more_than_the_budget(budget: int, chunking: str) -> None:
@@ -239,6 +320,7 @@ def test_context_to_dict_is_the_json_shape_the_cli_prints() -> None:
         }
     ]
     assert data["tokenizer"] and data["warnings"] == []
+    assert data["files_omitted"] == 0
 
 
 def test_unknown_chunking_is_an_input_error() -> None:

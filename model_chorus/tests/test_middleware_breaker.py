@@ -48,6 +48,7 @@ def breaker(
     threshold: int = 3,
     reset: float = 60.0,
     timeout: float = 30.0,
+    enforce: bool = True,
 ) -> CircuitBreakerProvider:
     return CircuitBreakerProvider(
         inner,  # type: ignore[arg-type]
@@ -55,6 +56,7 @@ def breaker(
         failure_threshold=threshold,
         reset_timeout=reset,
         default_timeout=timeout,
+        enforce=enforce,
         clock=clock.clock,
     )
 
@@ -249,6 +251,47 @@ async def test_a_broken_store_lets_calls_through(caplog: pytest.LogCaptureFixtur
 
     assert response.content == "still works"
     assert "circuit breaker state for claude unavailable" in caplog.text
+
+
+# --- not enforced (--no-breaker): no refusal, same bookkeeping ---------------------
+
+
+async def test_an_unenforced_breaker_calls_through_an_open_one_and_its_success_closes_it() -> None:
+    clock = FakeClock()
+    store = MemoryStore()
+    await fail_calls(
+        breaker(ScriptedProvider("gemini", fail(ProviderTimeoutError)), store, clock), 3
+    )
+    assert store.breakers["gemini"]["state"] == "open"
+
+    bypass = ScriptedProvider("gemini", ok("back"))
+    response = await breaker(bypass, store, clock, enforce=False).generate(request())
+    plain = ScriptedProvider("gemini", ok("still back"))
+    after = await breaker(plain, store, clock).generate(request())
+
+    assert response.content == "back"
+    assert store.breakers["gemini"]["failures"] == 0
+    # The next ordinary run is not refused: the tool just answered.
+    assert after.content == "still back" and plain.calls == 1
+
+
+async def test_an_unenforced_breaker_still_counts_failures_and_never_probes() -> None:
+    clock = FakeClock()
+    store = MemoryStore()
+    inner = ScriptedProvider("codex", fail(ProviderTimeoutError))
+    bypass = breaker(inner, store, clock, threshold=3, enforce=False)
+
+    await fail_calls(bypass, 5)  # past the threshold: open, but still called
+
+    assert inner.calls == 5
+    assert store.breakers["codex"]["state"] == "open"
+    assert store.breakers["codex"]["failures"] == 5
+    clock.advance(61)
+    await fail_calls(bypass, 1)  # after the reset time: a plain call, not the probe
+    assert store.breakers["codex"]["state"] == "open"
+    assert store.breakers["codex"]["probe_until"] is None
+    with pytest.raises(ProviderUnavailableError):
+        await breaker(ScriptedProvider("codex", ok()), store, clock).generate(request())
 
 
 # --- status for list-providers -------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 
 from model_chorus.config import Settings
 from model_chorus.errors import (
+    ProviderLocalRateLimitError,
     ProviderOverloadedError,
     ProviderTimeoutError,
     ProviderUnavailableError,
@@ -84,11 +85,11 @@ def test_default_order_and_switches() -> None:
         "TelemetryProvider",
         "ScriptedProvider",
     ]
-    # --no-breaker and --cache/--no-cache override config; no store, no breaker/cache.
-    assert (
-        chain_layers(chain(inner, everything, store, clock, use_breaker=False, use_cache=False))[0]
-        == "RetryingProvider"
-    )
+    # --cache/--no-cache override config; --no-breaker keeps the (non-refusing) breaker;
+    # breaker.enabled=false drops it; no store, no breaker/cache.
+    bypass = chain(inner, everything, store, clock, use_breaker=False, use_cache=False)
+    assert chain_layers(bypass)[0] == "CircuitBreakerProvider"
+    assert not bypass.enforce
     assert chain_layers(chain(inner, settings(breaker={"enabled": False}), store, clock))[0] == (
         "RetryingProvider"
     )
@@ -223,3 +224,73 @@ async def test_with_the_real_database_the_next_process_sees_the_open_breaker(
     assert hit.cached and up.calls == 1
     assert [r.outcome for r in records] == ["overloaded"] * 6 + ["ok"]
     assert {r.correlation_id for r in records} == {"run-1"}
+
+
+async def test_no_breaker_success_closes_an_open_breaker_for_the_next_plain_run() -> None:
+    clock, store = FakeClock(), MemoryStore()
+    cfg = settings(breaker={"failure_threshold": 1})
+    with pytest.raises(ProviderOverloadedError):
+        await chain(
+            ScriptedProvider("claude", fail(ProviderOverloadedError)), cfg, store, clock
+        ).generate(request())
+    assert store.breakers["claude"]["state"] == "open"
+
+    up = ScriptedProvider("claude", ok("hi"))
+    bypassed = await chain(up, cfg, store, clock, use_breaker=False).generate(request())
+    plain = await chain(up, cfg, store, clock).generate(request())
+
+    assert (bypassed.content, plain.content) == ("hi", "hi")
+    assert up.calls == 2
+    assert store.breakers["claude"]["state"] == "closed"
+
+
+async def test_no_breaker_failures_still_count() -> None:
+    clock, store = FakeClock(), MemoryStore()
+    cfg = settings(breaker={"failure_threshold": 2})
+    down = ScriptedProvider("gemini", fail(ProviderOverloadedError))
+    for _ in range(2):
+        with pytest.raises(ProviderOverloadedError):
+            await chain(down, cfg, store, clock, use_breaker=False).generate(request())
+
+    with pytest.raises(ProviderUnavailableError):
+        await chain(down, cfg, store, clock).generate(request())
+    assert down.calls == 2 * 3
+
+
+async def test_breaker_disabled_in_config_keeps_no_books() -> None:
+    clock, store = FakeClock(), MemoryStore()
+    cfg = settings(breaker={"enabled": False, "failure_threshold": 1})
+    down = ScriptedProvider("gemini", fail(ProviderOverloadedError))
+    for _ in range(3):
+        with pytest.raises(ProviderOverloadedError):
+            await chain(down, cfg, store, clock).generate(request())
+
+    assert down.calls == 3 * 3
+    assert "gemini" not in store.breakers
+
+
+async def test_a_full_local_rate_limit_is_not_retried_nor_held_against_the_tool() -> None:
+    clock, store, log = FakeClock(), MemoryStore(), AttemptLog()
+    events: list[WorkflowEvent] = []
+    cfg = settings(
+        providers={"gemini": {"requests_per_minute": 1, "timeout": 5}},
+        breaker={"failure_threshold": 1},
+    )
+    registry = RateLimiterRegistry(clock=clock.clock)
+    inner = ScriptedProvider("gemini")
+    provider = chain(
+        inner, cfg, store, clock, log, rate_limiter_registry=registry, events=events.append
+    )
+    await provider.generate(request())
+
+    with pytest.raises(ProviderLocalRateLimitError) as caught:
+        await provider.generate(request())
+
+    assert caught.value.kind == "rate_limited_local"
+    assert not caught.value.transient
+    assert "requests_per_minute" in (caught.value.hint or "")
+    assert events == []  # no "retrying in ..." for a limit that cannot clear in time
+    assert clock.sleeps == []
+    assert inner.calls == 1 and len(log) == 1
+    status = breaker_status(store, "gemini", cfg, clock=clock.clock)
+    assert (status.state, status.failures) == (BreakerState.CLOSED, 0)

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from model_chorus.errors import ProviderTimeoutError
+from model_chorus.errors import ProviderLocalRateLimitError
 from model_chorus.providers.middleware.ratelimit import RateLimitedProvider, RateLimiterRegistry
 from model_chorus.tests.middleware_doubles import FakeClock, ScriptedProvider, request
 
@@ -79,12 +79,14 @@ async def test_a_slot_past_the_deadline_fails_at_once_without_waiting() -> None:
     provider = RateLimitedProvider(inner, limiter=registry.limiter("gemini", 1))  # every 60 s
 
     await provider.generate(request(timeout=10.0))
-    with pytest.raises(ProviderTimeoutError) as caught:
+    with pytest.raises(ProviderLocalRateLimitError) as caught:
         await provider.generate(request(timeout=10.0))
 
     assert inner.calls == 1
     assert clock.sleeps == []
     assert "requests_per_minute" in caught.value.message
+    assert "providers.gemini.requests_per_minute" in (caught.value.hint or "")
+    assert not caught.value.transient  # waiting longer is the only cure, not a retry
     # The refused call did not book a slot: a patient caller gets the next one.
     await provider.generate(request(timeout=120.0))
     assert clock.sleeps == [60.0]

@@ -7,7 +7,8 @@ database (``update_breaker``, atomic across processes) where the next
 * **closed** — calls go through. ``failure_threshold`` consecutive failed
   *calls* (after their retries) open it.
 * **open** — calls are refused with ``ProviderUnavailableError`` until
-  ``reset_timeout`` seconds have passed since it opened.
+  ``reset_timeout`` seconds have passed since it opened (or since a call that
+  still got through, such as a ``--no-breaker`` one, last failed).
 * **half-open** — one probe call is let through; concurrent calls are refused
   while it is out. Its success closes the breaker, its failure re-opens it.
   (The probe is a whole call, so it may use its retries.)
@@ -33,6 +34,16 @@ state changes. Store calls run in a worker thread (``offload.off_loop``), so a
 database locked by another process delays this call, never the event loop. If
 the store itself fails, the breaker lets the call through and logs a warning:
 losing the breaker is better than losing the answer.
+
+Two ways to turn it off, on purpose different:
+
+* ``enforce=False`` (``--no-breaker``) skips only the *refusal*: the call goes
+  through whatever the state, but its outcome is still kept — a success closes
+  an open breaker (the tool just answered), a counted failure still adds to
+  the streak. So one ``--no-breaker`` run that works un-sticks the next plain
+  run instead of leaving it refused.
+* ``breaker.enabled = false`` in config builds no breaker at all
+  (``chain.build_chain``): no refusal and no bookkeeping.
 
 ``reset_breaker`` closes a breaker by hand (``list-providers --reset-breaker
 NAME``), for a user who fixed the tool and does not want to wait out
@@ -141,7 +152,9 @@ def on_success(rec: _Record) -> _Record:
 def on_failure(rec: _Record, now: float, *, threshold: int, error: str, probe: bool) -> _Record:
     failures = rec.failures + 1
     opens = probe or (rec.state is BreakerState.CLOSED and failures >= threshold)
-    if opens:
+    # A failure while open (a --no-breaker call, or one already in flight) is fresh
+    # news that the tool is down: the rest period starts again.
+    if opens or rec.state is BreakerState.OPEN:
         return _Record(BreakerState.OPEN, failures, now, None, error)
     return replace(rec, failures=failures, last_error=error)
 
@@ -174,11 +187,14 @@ class CircuitBreakerProvider:
         failure_threshold: int,
         reset_timeout: float,
         default_timeout: float,
+        enforce: bool = True,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.inner = inner
         self.name = inner.name
         self.store = store
+        #: False is ``--no-breaker``: never refuse, but still record outcomes.
+        self.enforce = enforce
         self.failure_threshold = failure_threshold
         self.reset_timeout = reset_timeout
         self.default_timeout = default_timeout
@@ -223,8 +239,9 @@ class CircuitBreakerProvider:
         except Exception as exc:  # the store is not the tool: let the call through
             logger.warning("circuit breaker state for %s unavailable: %s", self.name, exc)
             return Admission(True, False, _Record())
-        if current.state is BreakerState.CLOSED:
+        if current.state is BreakerState.CLOSED or not self.enforce:
             # The common case needs no write: a closed breaker admits without a change.
+            # A bypassing call is no probe either: it neither takes nor waits for the slot.
             return Admission(True, False, current)
         decision = Admission(True, False, current)
 

@@ -11,7 +11,9 @@ Order, outermost first, and why::
   the retry absorbed is none. When it is open, nothing below runs. A timeout
   counts only when the call had the provider's configured timeout: a user's
   shorter ``--timeout`` is about the user's patience, not the tool's health,
-  and must not open the breaker every later run shares.
+  and must not open the breaker every later run shares. ``--no-breaker``
+  keeps the layer but stops it refusing (outcomes are still recorded, so a
+  success closes an open breaker); ``breaker.enabled = false`` drops it.
 * **Retry** owns the call's deadline (``request.timeout`` or the provider's
   configured timeout) and gives each attempt the time that is left, so the
   whole chain stays within the timeout the user asked for.
@@ -80,8 +82,10 @@ def build_chain(
 ) -> ModelProvider:
     """Wrap ``provider`` in its middleware.
 
-    ``use_breaker=False`` is ``--no-breaker`` (the breaker also needs
-    ``breaker.enabled`` in config); ``use_cache`` None follows ``cache.enabled``,
+    ``use_breaker=False`` is ``--no-breaker``: an open breaker does not refuse,
+    but the call's outcome still updates it (a success closes it).
+    ``breaker.enabled = false`` in config means no breaker at all: no refusal
+    and no bookkeeping. ``use_cache`` None follows ``cache.enabled``,
     a bool (``--cache``) overrides it. Pass one ``rate_limiter_registry`` and
     one ``attempts`` log to every chain of a command run so they share the
     per-provider budget and the attempt list. Without a store there is no
@@ -112,13 +116,14 @@ def build_chain(
         events=events or ignore_events,
         clock=clock,
     )
-    if store is not None and use_breaker and settings.breaker.enabled:
+    if store is not None and settings.breaker.enabled:
         chain = CircuitBreakerProvider(
             chain,
             store=store,
             failure_threshold=settings.breaker.failure_threshold,
             reset_timeout=settings.breaker.reset_timeout,
             default_timeout=timeout,
+            enforce=use_breaker,
             clock=clock,
         )
     cache_on = settings.cache.enabled if use_cache is None else use_cache

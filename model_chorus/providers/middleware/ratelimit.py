@@ -10,7 +10,10 @@ concurrency without a lock.
 
 The wait counts against the call's time: the attempt goes on with what is
 left of its ``request.timeout``, and an attempt whose slot lies beyond its
-deadline fails at once with a timeout instead of waiting in vain.
+deadline fails at once instead of waiting in vain. That failure is a
+``ProviderLocalRateLimitError``: not transient, because a retry within the same
+deadline would meet the same full limit, and not held against the tool by the
+breaker, because the tool was never asked.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from model_chorus.errors import ProviderTimeoutError
+from model_chorus.errors import ProviderLocalRateLimitError
 from model_chorus.models import GenerationRequest, GenerationResponse
 from model_chorus.providers.base import ModelProvider
 from model_chorus.providers.middleware.clock import SYSTEM_CLOCK, Clock
@@ -69,12 +72,15 @@ class RateLimitedProvider:
     async def generate(self, request: GenerationRequest) -> GenerationResponse:
         wait = self.limiter.reserve(request.timeout)
         if wait is None:
-            raise ProviderTimeoutError(
+            raise ProviderLocalRateLimitError(
                 f"{self.name} could not be called within {request.timeout:g} s: its "
                 f"requests_per_minute limit ({self.limiter.requests_per_minute:g}) "
                 "has no free slot before then.",
                 provider=self.name,
-                hint=f"Raise `requests_per_minute` for {self.name} in config, or --timeout.",
+                hint=(
+                    f"Raise `providers.{self.name}.requests_per_minute` in config, "
+                    "or raise --timeout."
+                ),
             )
         if wait > 0:
             logger.info("%s: waiting %.1f s for a rate-limit slot", self.name, wait)
