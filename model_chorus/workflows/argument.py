@@ -26,7 +26,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from model_chorus.errors import InputError
 from model_chorus.events import EventKind
 from model_chorus.models import (
     GenerationResponse,
@@ -37,7 +36,13 @@ from model_chorus.models import (
     WorkflowResult,
 )
 from model_chorus.providers.base import ModelProvider
-from model_chorus.workflows.base import Workflow, WorkflowInfo, WorkflowRequest, user_message
+from model_chorus.workflows.base import (
+    Workflow,
+    WorkflowInfo,
+    WorkflowRequest,
+    int_option,
+    user_message,
+)
 from model_chorus.workflows.prompting import render_attachments
 from model_chorus.workflows.registry import register
 from model_chorus.workflows.replies import (
@@ -285,14 +290,14 @@ class ArgumentWorkflow(Workflow):
 
 
 def resolve_rounds(value: object) -> int:
-    if value is None:
-        return DEFAULT_ROUNDS
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ROUNDS:
-        raise InputError(
-            f"--rounds must be a whole number from 1 to {MAX_ROUNDS}, not {value!r}.",
-            hint="Each round is two model calls; continue the thread for more.",
-        )
-    return value
+    return int_option(
+        {"rounds": value},
+        "rounds",
+        flag="--rounds",
+        default=DEFAULT_ROUNDS,
+        high=MAX_ROUNDS,
+        hint="Each round is two model calls; continue the thread for more.",
+    )
 
 
 def debate_brief(

@@ -199,3 +199,27 @@ def user_message(request: WorkflowRequest, **metadata: Any) -> Message:
         files=[a.path for a in request.attachments],
         metadata=metadata,
     )
+
+
+def int_option(
+    options: dict[str, Any],
+    name: str,
+    *,
+    flag: str,
+    default: int,
+    low: int = 1,
+    high: int | None = None,
+    hint: str | None = None,
+) -> int:
+    """A whole-number workflow option within its bounds, or an InputError naming ``flag``.
+
+    The CLI already enforces the bounds; library callers pass ``options`` by hand.
+    """
+    value = options.get(name)
+    if value is None:
+        return default
+    in_range = isinstance(value, int) and not isinstance(value, bool) and value >= low
+    if not in_range or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise InputError(f"{flag} must be a whole number {bounds}, not {value!r}.", hint=hint)
+    return int(value)

@@ -43,7 +43,13 @@ from model_chorus.models import (
     WorkflowResult,
 )
 from model_chorus.providers.base import ModelProvider
-from model_chorus.workflows.base import Workflow, WorkflowInfo, WorkflowRequest, user_message
+from model_chorus.workflows.base import (
+    Workflow,
+    WorkflowInfo,
+    WorkflowRequest,
+    int_option,
+    user_message,
+)
 from model_chorus.workflows.prompting import render_prompt
 from model_chorus.workflows.registry import register
 from model_chorus.workflows.replies import find_section_items
@@ -496,10 +502,7 @@ def resolve_strategy(value: object, state: dict[str, Any]) -> str:
 
 
 def resolve_min_responses(value: object, providers: Sequence[ModelProvider]) -> int:
-    if value is None:
-        return 1
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InputError(f"--min-responses must be a whole number of at least 1, not {value!r}.")
+    value = int_option({"min_responses": value}, "min_responses", flag="--min-responses", default=1)
     if value > len(providers):
         names = ", ".join(p.name for p in providers)
         raise InputError(

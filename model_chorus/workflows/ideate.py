@@ -37,7 +37,13 @@ from model_chorus.events import EventKind
 from model_chorus.models import GenerationResponse, Message, Role, Thread, WorkflowResult
 from model_chorus.providers.base import ModelProvider
 from model_chorus.wording import plural
-from model_chorus.workflows.base import Workflow, WorkflowInfo, WorkflowRequest, user_message
+from model_chorus.workflows.base import (
+    Workflow,
+    WorkflowInfo,
+    WorkflowRequest,
+    int_option,
+    user_message,
+)
 from model_chorus.workflows.ideas import (
     CONCURRENT_THEME,
     SCORE_NAMES,
@@ -128,13 +134,14 @@ class IdeateOptions:
     @classmethod
     def from_request(cls, request: WorkflowRequest) -> IdeateOptions:
         options = request.options
-        num = options.get("num_ideas")
-        num_ideas = NUM_IDEAS_DEFAULT if num is None else int(num)
-        if not 1 <= num_ideas <= NUM_IDEAS_MAX:
-            raise InputError(
-                f"--num-ideas must be between 1 and {NUM_IDEAS_MAX} (got {num_ideas}).",
-                hint="Ask for fewer ideas per provider; use -p several times for more.",
-            )
+        num_ideas = int_option(
+            options,
+            "num_ideas",
+            flag="--num-ideas",
+            default=NUM_IDEAS_DEFAULT,
+            high=NUM_IDEAS_MAX,
+            hint="Ask for fewer ideas per provider; use -p several times for more.",
+        )
         return cls(
             num_ideas=num_ideas,
             perspectives=parse_perspectives(options.get("perspectives")),

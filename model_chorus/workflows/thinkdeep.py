@@ -43,7 +43,13 @@ from model_chorus.errors import (
 from model_chorus.events import EventKind
 from model_chorus.models import GenerationResponse, Message, Role, Thread, WorkflowResult
 from model_chorus.providers.base import ModelProvider
-from model_chorus.workflows.base import Workflow, WorkflowInfo, WorkflowRequest, user_message
+from model_chorus.workflows.base import (
+    Workflow,
+    WorkflowInfo,
+    WorkflowRequest,
+    int_option,
+    user_message,
+)
 from model_chorus.workflows.investigation import (
     CONFIDENCE_LEVELS,
     HypothesisUpdate,
@@ -138,13 +144,14 @@ class ThinkdeepOptions:
                 "--findings, --hypothesis and --confidence describe a manual step.",
                 hint='Give the step too: --step "What you checked".',
             )
-        max_steps = options.get("max_steps")
-        max_steps = MAX_STEPS_DEFAULT if max_steps is None else int(max_steps)
-        if not 1 <= max_steps <= MAX_STEPS_LIMIT:
-            raise InputError(
-                f"--max-steps must be between 1 and {MAX_STEPS_LIMIT} (got {max_steps}).",
-                hint="Continue the thread with --continue to go on after the last step.",
-            )
+        max_steps = int_option(
+            options,
+            "max_steps",
+            flag="--max-steps",
+            default=MAX_STEPS_DEFAULT,
+            high=MAX_STEPS_LIMIT,
+            hint="Continue the thread with --continue to go on after the last step.",
+        )
         return cls(
             max_steps=max_steps,
             target_confidence=_level(options.get("target_confidence"), "--target-confidence")
