@@ -59,6 +59,10 @@ class ConversationHistory:
     #: Messages among ``messages`` whose text was cut to fit (they end with TRUNCATION_MARKER).
     truncated: int = 0
 
+    def summary(self) -> dict[str, int]:
+        """What a workflow result reports about the history it sent (``data.history``)."""
+        return {"messages": len(self.messages), "tokens": self.token_count, "omitted": self.omitted}
+
 
 def message_tokens(message: Message) -> int:
     """What one message costs in the rendered transcript."""

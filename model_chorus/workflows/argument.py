@@ -40,6 +40,7 @@ from model_chorus.workflows.base import (
     Workflow,
     WorkflowInfo,
     WorkflowRequest,
+    assistant_message,
     int_option,
     user_message,
 )
@@ -224,11 +225,7 @@ class ArgumentWorkflow(Workflow):
                     "verdict": verdict,
                     "recommendation": recommendation,
                 },
-                "history": {
-                    "messages": len(history.messages),
-                    "tokens": history.token_count,
-                    "omitted": history.omitted,
-                },
+                "history": history.summary(),
             },
         )
         self.save_turn(
@@ -387,15 +384,7 @@ def turn_message(turn: Turn) -> Message:
     metadata: dict[str, Any] = {"role": turn.role, "round": turn.round}
     if turn.role != "moderator":
         metadata["key_points"] = turn.key_points
-    return Message(
-        role=Role.ASSISTANT,
-        content=response.content,
-        provider=response.provider,
-        model=response.model,
-        input_tokens=response.usage.input_tokens,
-        output_tokens=response.usage.output_tokens,
-        metadata={**metadata, "attempts": response.attempts, "latency_s": response.latency_s},
-    )
+    return assistant_message(response, **metadata)
 
 
 def rounds_data(turns: Sequence[Turn]) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from model_chorus.context.history import ConversationHistory, build_conversation
 from model_chorus.context.tokens import count_tokens
 from model_chorus.errors import InputError, StoreError, ThreadNotFoundError, TurnNotSavedError
 from model_chorus.events import EventKind, EventSink, WorkflowEvent, ignore_events
-from model_chorus.models import Attachment, Message, Role, Thread, new_id
+from model_chorus.models import Attachment, GenerationResponse, Message, Role, Thread, new_id
 from model_chorus.workflows.runner import WorkflowRunner
 
 if TYPE_CHECKING:
@@ -198,6 +198,19 @@ def user_message(request: WorkflowRequest, **metadata: Any) -> Message:
         content=request.prompt,
         files=[a.path for a in request.attachments],
         metadata=metadata,
+    )
+
+
+def assistant_message(response: GenerationResponse, **metadata: Any) -> Message:
+    """A provider's answer as stored: who answered, its tokens, attempts and latency."""
+    return Message(
+        role=Role.ASSISTANT,
+        content=response.content,
+        provider=response.provider,
+        model=response.model,
+        input_tokens=response.usage.input_tokens,
+        output_tokens=response.usage.output_tokens,
+        metadata={**metadata, "attempts": response.attempts, "latency_s": response.latency_s},
     )
 
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from model_chorus.models import Message, Role, WorkflowResult
-from model_chorus.workflows.base import Workflow, WorkflowInfo, WorkflowRequest, user_message
+from model_chorus.models import WorkflowResult
+from model_chorus.workflows.base import (
+    Workflow,
+    WorkflowInfo,
+    WorkflowRequest,
+    assistant_message,
+    user_message,
+)
 from model_chorus.workflows.prompting import render_prompt
 from model_chorus.workflows.registry import register
 from model_chorus.workflows.requests import request_builder
@@ -50,11 +56,7 @@ class ChatWorkflow(Workflow):
             failures=outcome.failures,
             continued=continued,
             data={
-                "history": {
-                    "messages": len(history.messages),
-                    "tokens": history.token_count,
-                    "omitted": history.omitted,
-                },
+                "history": history.summary(),
             },
         )
         # No state, so nothing to merge: turns of concurrent runs are all kept.
@@ -63,15 +65,7 @@ class ChatWorkflow(Workflow):
             thread,
             [
                 user_message(request),
-                Message(
-                    role=Role.ASSISTANT,
-                    content=response.content,
-                    provider=response.provider,
-                    model=response.model,
-                    input_tokens=response.usage.input_tokens,
-                    output_tokens=response.usage.output_tokens,
-                    metadata={"attempts": response.attempts, "latency_s": response.latency_s},
-                ),
+                assistant_message(response),
             ],
             create=not continued,
         )

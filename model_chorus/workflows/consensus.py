@@ -244,11 +244,7 @@ class ConsensusWorkflow(Workflow):
                 "answers": [c.to_dict() for c in candidates],
                 "selected": _selected_dict(combined.selected),
                 **combined.data,
-                "history": {
-                    "messages": len(history.messages),
-                    "tokens": history.token_count,
-                    "omitted": history.omitted,
-                },
+                "history": history.summary(),
             },
         )
         self.save_turn(

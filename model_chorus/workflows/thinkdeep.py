@@ -41,12 +41,13 @@ from model_chorus.errors import (
     WorkflowError,
 )
 from model_chorus.events import EventKind
-from model_chorus.models import GenerationResponse, Message, Role, Thread, WorkflowResult
+from model_chorus.models import GenerationResponse, Message, Thread, WorkflowResult
 from model_chorus.providers.base import ModelProvider
 from model_chorus.workflows.base import (
     Workflow,
     WorkflowInfo,
     WorkflowRequest,
+    assistant_message,
     int_option,
     user_message,
 )
@@ -324,7 +325,7 @@ class _Run:
         # After the merge: in a manual step the agent's findings and confidence are kept.
         self.warnings.extend(_reply_warnings(reply, step, options))
         turn = user_message(self.request) if index == 0 else None
-        answer = _assistant(response)
+        answer = assistant_message(response)
         messages = [turn, answer] if turn is not None else [answer]
 
         def number_messages(recorded: Step) -> None:
@@ -447,7 +448,7 @@ class _Run:
             state.expert_validation = verdict
 
         add_verdict(self.state)
-        self._save([_assistant(response, role="expert")], add_verdict)
+        self._save([assistant_message(response, role="expert")], add_verdict)
 
 
 def apply_step(
@@ -550,18 +551,6 @@ def manual_turn(prompt: str, number: int, options: ThinkdeepOptions) -> str:
     if options.confidence:
         lines.append(f"Confidence: {options.confidence}")
     return "\n".join(lines)
-
-
-def _assistant(response: GenerationResponse, **metadata: Any) -> Message:
-    return Message(
-        role=Role.ASSISTANT,
-        content=response.content,
-        provider=response.provider,
-        model=response.model,
-        input_tokens=response.usage.input_tokens,
-        output_tokens=response.usage.output_tokens,
-        metadata={**metadata, "attempts": response.attempts, "latency_s": response.latency_s},
-    )
 
 
 def render_state(state: InvestigationState) -> str:
